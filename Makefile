@@ -1,0 +1,60 @@
+# Rebound: `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format migrate seed worker check-deploy bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime ## Install, load demo data, serve on http://127.0.0.1:8000 with a Celery worker and beat (SQLite, no services)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Rebound runs at http://$(HOST):$(PORT)/  (outbox: http://$(HOST):$(PORT)/outbox/). Ctrl-C stops it."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A config worker -B --pool=solo --loglevel=warning & \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: $(VENV)/.runtime ## Run only a Celery worker with beat
+	$(VENV)/bin/celery -A config worker -B --pool=solo --loglevel=info
+
+test: $(VENV)/.dev ## Run the whole test suite (PostgreSQL and Redis when they answer, else SQLite)
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.dev ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev ## Format and fix what ruff can
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrate: $(VENV)/.runtime ## Apply database migrations
+	$(PY) manage.py migrate
+
+seed: $(VENV)/.runtime ## Load demo data (idempotent)
+	$(PY) manage.py seed_demo
+
+check-deploy: $(VENV)/.runtime ## Django's deployment checks with production settings (needs SECRET_KEY etc.)
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: $(VENV)/.dev ## Run the benchmarks under bench/ (see bench/README.md)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean: ## Remove the virtualenv, local database and runtime files
+	rm -rf $(VENV) var db.sqlite3 staticfiles

@@ -1,0 +1,29 @@
+from django.urls import reverse
+
+from .permissions import ADMIN_ONLY, ALL_STAFF, has_role
+
+# (label, url name, roles). The navigation shows a link only to the roles that may open it.
+NAVIGATION = [
+    ("Home", "home", ALL_STAFF),
+    ("Accounts", "customers:account_list", ALL_STAFF),
+    ("Contacts", "customers:contact_list", ALL_STAFF),
+    ("Import", "customers:import_list", ADMIN_ONLY),
+    ("Staff", "accounts:user_list", ADMIN_ONLY),
+    ("Outbox", "outbox:list", ADMIN_ONLY),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    items = []
+    from outbox.views import outbox_enabled
+
+    for label, name, allowed in NAVIGATION:
+        if name == "outbox:list" and not outbox_enabled():
+            continue
+        if has_role(user, allowed):
+            items.append({"label": label, "url": reverse(name), "active": current == name})
+    return {"nav_items": items}

@@ -1,0 +1,103 @@
+"""Every role check in Rebound lives here.
+
+Each staff view declares the roles that may open it with ``@roles(...)`` (or ``allowed_roles``
+on a class-based view); ``RoleMiddleware`` enforces it for every request. A view that declares
+nothing is refused (fail closed), and a test walks the URL conf so that no page is forgotten.
+Data is narrowed by ``scope_to_team``: Admins see everything, Managers and CSMs their team.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from rest_framework.permissions import BasePermission
+
+from .models import Role
+
+logger = logging.getLogger(__name__)
+
+ADMIN_ONLY = (Role.ADMIN,)
+MANAGERS = (Role.ADMIN, Role.MANAGER)
+ALL_STAFF = (Role.ADMIN, Role.MANAGER, Role.CSM)
+
+V = TypeVar("V", bound=Callable[..., Any])
+Q = TypeVar("Q", bound=QuerySet)
+
+
+def roles(*allowed: str) -> Callable[[V], V]:
+    """Declare which roles may open a view (function view, or the result of ``as_view()``)."""
+
+    def decorate(view: V) -> V:
+        view.allowed_roles = tuple(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def public(view: V) -> V:
+    """A page for customers or anonymous visitors: no login, no role."""
+    return login_not_required(view)
+
+
+def view_roles(view_func: Callable) -> tuple[str, ...] | None:
+    allowed = getattr(view_func, "allowed_roles", None)
+    if allowed is None:
+        allowed = getattr(getattr(view_func, "view_class", None), "allowed_roles", None)
+    if allowed is None:
+        allowed = getattr(getattr(view_func, "cls", None), "allowed_roles", None)  # DRF
+    return allowed
+
+
+def has_role(user: Any, allowed: Iterable[str]) -> bool:
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.role in allowed
+
+
+class RoleMiddleware:
+    """Refuse a staff view to a user whose role the view did not declare."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args, view_kwargs):
+        if getattr(view_func, "login_required", True) is False:
+            return None  # public pages, and the API, which checks roles through HasRole
+        match = request.resolver_match
+        if match is not None and match.app_name == "admin":
+            return None  # Django admin checks is_staff itself, which only Admins have
+        allowed = view_roles(view_func)
+        if allowed is None:
+            logger.error("View %s declares no roles; refusing.", getattr(view_func, "__name__", view_func))
+            raise PermissionDenied("This page has no role policy.")
+        if not has_role(request.user, allowed):
+            raise PermissionDenied("Your role does not give access to this page.")
+        return None
+
+
+class HasRole(BasePermission):
+    """DRF permission: the API view's ``allowed_roles`` must include the token owner's role."""
+
+    message = "Your role does not give access to this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        allowed = getattr(view, "allowed_roles", None)
+        return allowed is not None and has_role(request.user, allowed)
+
+
+def scope_to_team(user: Any, queryset: Q, team_field: str = "team") -> Q:
+    """Admins see every row; Managers and CSMs the rows of their own team; anyone else none."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return queryset
+    if user.team_id is None:
+        return queryset.none()
+    return queryset.filter(**{f"{team_field}_id": user.team_id})

@@ -1,0 +1,35 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+from .permissions import ALL_STAFF, roles
+
+app_name = "accounts"
+urlpatterns = [
+    path("staff/", views.user_list, name="user_list"),
+    path("staff/new/", views.user_edit, name="user_create"),
+    path("staff/<int:pk>/", views.user_edit, name="user_edit"),
+    path("teams/new/", views.team_edit, name="team_create"),
+    path("teams/<int:pk>/", views.team_edit, name="team_edit"),
+]
+
+# Django's auth pages. Login and password reset are public already (login_not_required);
+# logout and password change are for any signed-in staff member.
+auth_urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", roles(*ALL_STAFF)(auth_views.LogoutView.as_view()), name="logout"),
+    path("password/change/", roles(*ALL_STAFF)(auth_views.PasswordChangeView.as_view()), name="password_change"),
+    path(
+        "password/change/done/",
+        roles(*ALL_STAFF)(auth_views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]

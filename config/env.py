@@ -1,0 +1,134 @@
+"""Every environment variable Rebound reads is read here, and only here.
+
+A malformed value stops the process at start with the variable's name in the message,
+rather than surfacing later as a confusing runtime error.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_env = environ.Env()
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bad(name: str, value: str, why: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"Environment variable {name}={value!r} is malformed: {why}")
+
+
+def raw(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def string(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def boolean(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise _bad(name, value, "expected one of true/false, yes/no, on/off, 1/0")
+
+
+def integer(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise _bad(name, value, "expected a whole number") from None
+
+
+def string_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def timezone(name: str, default: str) -> str:
+    value = os.environ.get(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _bad(name, value, "not a known IANA time zone such as Europe/Berlin") from None
+    return value
+
+
+def url(name: str, default: str) -> str:
+    value = os.environ.get(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise _bad(name, value, "expected an absolute http(s) URL such as https://nps.example.com")
+    return value.rstrip("/")
+
+
+def database(name: str, default: str) -> dict[str, Any]:
+    value = os.environ.get(name, default)
+    try:
+        config = environ.Env.db_url_config(value)
+    except (KeyError, ValueError, ImproperlyConfigured) as exc:
+        raise _bad(name, value, f"not a database URL ({exc})") from None
+    if "." not in config.get("ENGINE", ""):
+        raise _bad(name, value, "unknown database scheme; use postgres:// or sqlite:///")
+    return config
+
+
+def redis_url(name: str) -> str | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    if urlsplit(value).scheme not in {"redis", "rediss"}:
+        raise _bad(name, value, "expected redis://host:port/db")
+    return value
+
+
+def email(name: str, default: str | None) -> dict[str, Any]:
+    """EMAIL_URL to Django email settings.
+
+    Schemes: smtp://, smtps:// and smtp+tls:// (as django-environ reads them), console://,
+    outbox:// (the dev outbox: every mail stored and readable in the app), memory://,
+    and anymail+<esp>://?api_key=... for an email service provider through django-anymail.
+    """
+    value = os.environ.get(name, default)
+    if value is None:
+        return {}
+    scheme = urlsplit(value).scheme
+    if scheme == "outbox":
+        return {"EMAIL_BACKEND": "outbox.backends.OutboxBackend"}
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "memory":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if scheme.startswith("anymail+"):
+        esp = scheme.removeprefix("anymail+")
+        params = parse_qs(urlsplit(value).query)
+        api_key = params.get("api_key", [""])[0]
+        if not esp.isidentifier() or not api_key:
+            raise _bad(name, "anymail+" + esp + "://…", "expected anymail+<esp>://?api_key=KEY")
+        return {
+            "EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend",
+            "ANYMAIL": {f"{esp.upper()}_API_KEY": api_key},
+        }
+    try:
+        config = _env.email_url_config(value)
+    except (KeyError, ValueError) as exc:
+        raise _bad(name, value, f"not an email URL ({exc})") from None
+    return {key if key.startswith("EMAIL_") else f"EMAIL_{key}": val for key, val in config.items()}

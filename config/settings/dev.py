@@ -1,0 +1,8 @@
+"""Local development: the embedded default. SQLite, the filesystem broker, the dev outbox."""
+
+from config import env
+
+from .base import *  # noqa: F403
+
+DEBUG = env.boolean("DEBUG", True)
+vars().update(env.email("EMAIL_URL", "outbox://"))

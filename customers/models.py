@@ -1,0 +1,167 @@
+"""Customer accounts (companies) and their contacts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Segment(models.TextChoices):
+    SMB = "smb", "SMB"
+    MID_MARKET = "mid_market", "Mid-Market"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CHURNED = "churned", "Churned"
+
+
+class AccountQuerySet(models.QuerySet):
+    def active(self) -> AccountQuerySet:
+        return self.filter(status=AccountStatus.ACTIVE)
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=200)
+    external_id = models.CharField("external id", max_length=100, unique=True, help_text="The CRM's id.")
+    segment = models.CharField(max_length=16, choices=Segment.choices, blank=True)
+    plan_tier = models.CharField(max_length=50, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, null=True, blank=True)
+    region = models.CharField(max_length=50, blank=True)
+    product_line = models.CharField(max_length=100, blank=True)
+    csm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="owner CSM",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts")
+    customer_since = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    properties = models.JSONField("custom properties", default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["team", "name"]),
+            models.Index(fields=["segment"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def arr_tier(self) -> str:
+        return arr_tier(self.arr)
+
+
+def arr_tier(arr) -> str:
+    """ARR bands used for segmenting scores."""
+    if arr is None:
+        return ""
+    for limit, label in ((10_000, "<10k"), (50_000, "10k–50k"), (250_000, "50k–250k"), (1_000_000, "250k–1M")):
+        if arr < limit:
+            return label
+    return "1M+"
+
+
+class ContactQuerySet(models.QuerySet):
+    def reachable(self) -> ContactQuerySet:
+        """Contacts that may receive a survey at all: neither unsubscribed nor bounced."""
+        return self.filter(unsubscribed_at__isnull=True, bounced_at__isnull=True)
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    locale = models.CharField(max_length=16, blank=True, default="en")
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    decision_maker = models.BooleanField(default=False)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField("external id", max_length=100, blank=True)
+    properties = models.JSONField("custom properties", default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "email"]
+        constraints = [
+            # One person, one contact: email is the upsert key of imports and the event API.
+            models.UniqueConstraint(Lower("email"), name="contact_email_unique_ci"),
+        ]
+        indexes = [models.Index(fields=["account", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
+class ImportKind(models.TextChoices):
+    ACCOUNTS = "accounts", "Accounts"
+    CONTACTS = "contacts", "Contacts"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One CSV import: its progress while it runs, and the report of every bad row after."""
+
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{line, reason}], first 1,000")
+    message = models.TextField(blank=True, help_text="Why the whole file was refused, if it was.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.filename}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

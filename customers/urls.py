@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "customers"
+urlpatterns = [
+    path("accounts/", views.account_list, name="account_list"),
+    path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("contacts/", views.contact_list, name="contact_list"),
+    path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+]

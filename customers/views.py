@@ -1,0 +1,76 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
+
+from . import selectors, services
+from .forms import ImportForm
+from .models import AccountStatus, ImportJob, Segment
+
+ACCOUNT_FILTERS = ("segment", "plan_tier", "region", "industry", "status")
+
+
+@roles(*ALL_STAFF)
+def account_list(request):
+    q = request.GET.get("q", "").strip()
+    filters = {name: request.GET.get(name, "") for name in ACCOUNT_FILTERS}
+    accounts = selectors.account_list(request.user, q=q, filters=filters)
+    visible = selectors.accounts_visible_to(request.user)
+    choices = {
+        name: visible.exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()
+        for name in ("plan_tier", "region", "industry")
+    }
+    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/account_list.html",
+        {
+            "page": page,
+            "q": q,
+            "filters": filters,
+            "choices": choices,
+            "segments": Segment.choices,
+            "statuses": AccountStatus.choices,
+        },
+    )
+
+
+@roles(*ALL_STAFF)
+def account_detail(request, pk: int):
+    account = get_object_or_404(selectors.accounts_visible_to(request.user).select_related("csm", "team"), pk=pk)
+    contacts = account.contacts.order_by("name", "email")
+    return render(request, "customers/account_detail.html", {"account": account, "contacts": contacts})
+
+
+@roles(*ALL_STAFF)
+def contact_list(request):
+    q = request.GET.get("q", "").strip()
+    page = Paginator(selectors.contact_list(request.user, q=q), 50).get_page(request.GET.get("page"))
+    return render(request, "customers/contact_list.html", {"page": page, "q": q})
+
+
+@roles(*ALL_STAFF)
+def contact_detail(request, pk: int):
+    contact = get_object_or_404(selectors.contacts_visible_to(request.user).select_related("account"), pk=pk)
+    return render(request, "customers/contact_detail.html", {"contact": contact})
+
+
+@roles(*ADMIN_ONLY)
+def import_list(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.import_job_create(
+            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], user=request.user
+        )
+        messages.info(request, f"Importing {job.filename}. This page shows its progress.")
+        return redirect("customers:import_detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("created_by")[:20]
+    return render(request, "customers/import_list.html", {"form": form, "jobs": jobs})
+
+
+@roles(*ADMIN_ONLY)
+def import_detail(request, pk: int):
+    job = get_object_or_404(ImportJob, pk=pk)
+    template = "customers/_import_progress.html" if request.htmx else "customers/import_detail.html"
+    return render(request, template, {"job": job})

@@ -1,0 +1,181 @@
+"""Every staff URL, for every role: generated from the URL conf so a new page can't be forgotten."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Role
+from accounts.permissions import ADMIN_ONLY, view_roles
+from customers.models import ImportJob
+from outbox.models import CaughtEmail
+
+# How to fill in the URL arguments of each named page. A new page with arguments must be added
+# here, or test_every_url_is_covered fails.
+URL_KWARGS = {
+    "customers:account_detail": lambda f: {"pk": f["account"].pk},
+    "customers:contact_detail": lambda f: {"pk": f["contact"].pk},
+    "customers:import_detail": lambda f: {"pk": f["import_job"].pk},
+    "accounts:user_edit": lambda f: {"pk": f["csm"].pk},
+    "accounts:team_edit": lambda f: {"pk": f["team"].pk},
+    "outbox:detail": lambda f: {"pk": f["email"].pk},
+    "outbox:html": lambda f: {"pk": f["email"].pk},
+    "password_reset_confirm": lambda f: {"uidb64": "MQ", "token": "set-password"},
+}
+# Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
+PUBLIC = {"login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+EXPECTED_ADMIN_ONLY = {
+    "customers:import_list", "customers:import_detail", "accounts:user_list", "accounts:user_create",
+    "accounts:user_edit", "accounts:team_create", "accounts:team_edit", "outbox:list", "outbox:detail", "outbox:html",
+}  # fmt: skip
+
+
+def staff_urls():
+    """(url name, view) for every named page outside Django admin, the API and static files."""
+
+    def walk(resolver, namespace=""):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                if entry.app_name == "admin":
+                    continue
+                ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry, ns)
+            elif isinstance(entry, URLPattern) and entry.name:
+                yield f"{namespace}{entry.name}", entry.callback
+
+    return sorted(set(walk(get_resolver())), key=lambda item: item[0])
+
+
+ALL_URLS = staff_urls()
+
+
+@pytest.fixture
+def objects(account, contact, csm, team, admin_user, settings):
+    settings.EMAIL_BACKEND = "outbox.backends.OutboxBackend"
+    job = ImportJob.objects.create(kind="accounts", file="imports/x.csv", filename="x.csv")
+    email = CaughtEmail.objects.create(subject="Hi", from_email="a@example.com", to="b@example.com")
+    return {"account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email}
+
+
+def url_for(name, objects):
+    kwargs = URL_KWARGS[name](objects) if name in URL_KWARGS else {}
+    return reverse(name, kwargs=kwargs)
+
+
+def test_every_url_is_covered():
+    for name, view in ALL_URLS:
+        if name in PUBLIC or name.startswith("api:"):
+            continue
+        assert view_roles(view), f"{name} declares no roles; decorate it with @roles(...)"
+    names = {name for name, _ in ALL_URLS}
+    assert set(URL_KWARGS) <= names, "URL_KWARGS names a page that no longer exists"
+    assert names >= EXPECTED_ADMIN_ONLY
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "view"), [u for u in ALL_URLS if u[0] not in PUBLIC], ids=lambda v: str(v))
+def test_anonymous_is_sent_to_login(client, objects, name, view):
+    url = url_for(name, objects)
+    response = client.get(url)
+    if name.startswith("api:"):
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.CSM])
+def test_each_role_against_each_staff_url(client, objects, users_by_role, role):
+    client.force_login(users_by_role[role])
+    for name, view in ALL_URLS:
+        if name in PUBLIC or name.startswith("api:") or name == "logout":
+            continue
+        allowed = view_roles(view)
+        response = client.get(url_for(name, objects))
+        if role in allowed:
+            assert response.status_code == 200, f"{role} should open {name}, got {response.status_code}"
+        else:
+            assert response.status_code == 403, f"{role} must get 403 on {name}, got {response.status_code}"
+        if name in EXPECTED_ADMIN_ONLY:
+            assert tuple(allowed) == ADMIN_ONLY, f"{name} must be admin-only"
+
+
+@pytest.mark.django_db
+def test_a_view_without_roles_is_refused(rf, csm):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.permissions import RoleMiddleware
+
+    def undeclared(request):
+        raise AssertionError("must not run")
+
+    request = rf.get("/x/")
+    request.user = csm
+    request.resolver_match = None
+    with pytest.raises(PermissionDenied):
+        RoleMiddleware(lambda r: None).process_view(request, undeclared, (), {})
+
+
+@pytest.mark.django_db
+def test_manager_and_csm_see_only_their_team(client, manager, csm, account, other_account, contact, other_contact):
+    for user in (manager, csm):
+        client.force_login(user)
+        listing = client.get(reverse("customers:account_list")).content.decode()
+        assert "Northwind" in listing
+        assert "Southwind" not in listing
+        assert client.get(reverse("customers:account_detail", args=[other_account.pk])).status_code == 404
+        assert client.get(reverse("customers:contact_detail", args=[other_contact.pk])).status_code == 404
+        contacts = client.get(reverse("customers:contact_list")).content.decode()
+        assert contact.email in contacts
+        assert other_contact.email not in contacts
+
+
+@pytest.mark.django_db
+def test_admin_sees_every_team(client, admin_user, account, other_account):
+    client.force_login(admin_user)
+    listing = client.get(reverse("customers:account_list")).content.decode()
+    assert "Northwind" in listing
+    assert "Southwind" in listing
+
+
+@pytest.mark.django_db
+def test_django_admin_is_for_admins_only(client, admin_user, csm):
+    client.force_login(csm)
+    assert client.get("/django-admin/").status_code == 302
+    client.force_login(admin_user)
+    assert client.get("/django-admin/customers/account/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_login_logout_and_password_reset(client, csm, mailoutbox):
+    response = client.post(reverse("login"), {"username": "CSM@example.com", "password": "pw"})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+    client.post(reverse("password_reset"), {"email": "csm@example.com"})
+    assert len(mailoutbox) == 1
+    assert "/password/reset/" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_error_pages_match_the_layout(client, csm):
+    client.force_login(csm)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"bootstrap.min.css" in response.content
+    forbidden = client.get(reverse("accounts:user_list"))
+    assert forbidden.status_code == 403
+    assert b"access to this page" in forbidden.content
+
+
+def test_createsuperuser_works(db):
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    call_command("createsuperuser", interactive=False, email="root@example.com", verbosity=0)
+    root = User.objects.get(email="root@example.com")
+    assert root.is_superuser
+    assert root.is_staff
+    assert root.role == Role.ADMIN
