@@ -7,7 +7,9 @@ NAVIGATION = [
     ("Home", "home", ALL_STAFF),
     ("Accounts", "customers:account_list", ALL_STAFF),
     ("Contacts", "customers:contact_list", ALL_STAFF),
+    ("Programs", "surveys:program_list", ADMIN_ONLY),
     ("Import", "customers:import_list", ADMIN_ONLY),
+    ("API tokens", "accounts:token_list", ADMIN_ONLY),
     ("Staff", "accounts:user_list", ADMIN_ONLY),
     ("Outbox", "outbox:list", ADMIN_ONLY),
 ]

@@ -42,3 +42,11 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "timezone"]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Zendesk webhook”.")
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        help_text="The token acts as this user, with their role. The events API needs an Admin.",
+    )

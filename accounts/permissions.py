@@ -101,3 +101,17 @@ def scope_to_team(user: Any, queryset: Q, team_field: str = "team") -> Q:
     if user.team_id is None:
         return queryset.none()
     return queryset.filter(**{f"{team_field}_id": user.team_id})
+
+
+class StaffApiMixin:
+    """Base for API views: DRF authenticates (token or session) and HasRole checks ``allowed_roles``.
+
+    The login middleware is told to stand aside (``login_not_required``) because an API client
+    sends a token, not a session; the API answers 401/403 itself, never a login redirect.
+    """
+
+    allowed_roles: tuple[str, ...] = ()
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return login_not_required(super().as_view(**initkwargs))  # type: ignore[misc]

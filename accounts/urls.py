@@ -11,6 +11,8 @@ urlpatterns = [
     path("staff/<int:pk>/", views.user_edit, name="user_edit"),
     path("teams/new/", views.team_edit, name="team_create"),
     path("teams/<int:pk>/", views.team_edit, name="team_edit"),
+    path("api-tokens/", views.token_list, name="token_list"),
+    path("api-tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]
 
 # Django's auth pages. Login and password reset are public already (login_not_required);

@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from customers.selectors import accounts_visible_to, contacts_visible_to
 
-from .forms import TeamForm, UserForm
-from .models import Team, User
+from .forms import ApiTokenForm, TeamForm, UserForm
+from .models import ApiToken, Team, User
 from .permissions import ADMIN_ONLY, ALL_STAFF, roles
+from .services import api_token_create, api_token_revoke
 
 
 @roles(*ALL_STAFF)
@@ -45,3 +47,25 @@ def team_edit(request, pk: int | None = None):
         messages.success(request, f"Saved team {saved}.")
         return redirect("accounts:user_list")
     return render(request, "accounts/team_form.html", {"form": form, "object": team})
+
+
+@roles(*ADMIN_ONLY)
+def token_list(request):
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token, key = api_token_create(
+            user=form.cleaned_data["user"], name=form.cleaned_data["name"], created_by=request.user
+        )
+        # Shown once, on this response only; never stored, never put in a message or the session.
+        return render(request, "accounts/token_created.html", {"token": token, "key": key})
+    tokens = ApiToken.objects.select_related("user", "created_by")
+    return render(request, "accounts/token_list.html", {"form": form, "tokens": tokens})
+
+
+@roles(*ADMIN_ONLY)
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk)
+    api_token_revoke(token=token)
+    messages.success(request, f"Revoked {token}.")
+    return redirect("accounts:token_list")

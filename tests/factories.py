@@ -1,8 +1,12 @@
+import datetime
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, Team, User
 from customers.models import Account, Contact, Segment
+from surveys.models import Invitation, Program, Stream, derive_token, token_hash
 
 
 class TeamFactory(DjangoModelFactory):
@@ -53,3 +57,40 @@ class ContactFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"contact{n}@customer.example.com")
     name = factory.Faker("name")
     locale = "en"
+
+
+class ProgramFactory(DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    stream = Stream.RELATIONSHIP
+    name = factory.Sequence(lambda n: f"Program {n}")
+    product_name = "Acme Cloud"
+    sender_name = "Acme Success"
+    sender_email = "success@acme.example.com"
+    start_date = datetime.date(2020, 1, 1)
+    quiet_period_days = 30
+
+
+class TransactionalProgramFactory(ProgramFactory):
+    stream = Stream.TRANSACTIONAL
+    event_types = factory.LazyFunction(lambda: ["ticket_resolved"])
+    quiet_period_days = 14
+    delay_minutes = 60
+
+
+class InvitationFactory(DjangoModelFactory):
+    class Meta:
+        model = Invitation
+        exclude = ("when",)
+
+    program = factory.SubFactory(ProgramFactory)
+    stream = factory.SelfAttribute("program.stream")
+    contact = factory.SubFactory(ContactFactory)
+    account = factory.SelfAttribute("contact.account")
+    when = factory.LazyFunction(timezone.now)
+    send_at = factory.SelfAttribute("when")
+    expires_at = factory.LazyAttribute(lambda o: o.when + datetime.timedelta(days=o.program.link_expiry_days))
+    quiet_until = factory.LazyAttribute(lambda o: o.when + datetime.timedelta(days=o.program.quiet_period_days))
+    token_nonce = factory.LazyFunction(lambda: Invitation.new_token_fields()["token_nonce"])
+    token_hash = factory.LazyAttribute(lambda o: token_hash(derive_token(o.token_nonce)))

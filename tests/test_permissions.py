@@ -2,11 +2,16 @@
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import ADMIN_ONLY, view_roles
+from accounts.services import api_token_create
 from customers.models import ImportJob
 from outbox.models import CaughtEmail
+from surveys.models import Wave
+
+from .factories import InvitationFactory, ProgramFactory
 
 # How to fill in the URL arguments of each named page. A new page with arguments must be added
 # here, or test_every_url_is_covered fails.
@@ -19,12 +24,31 @@ URL_KWARGS = {
     "outbox:detail": lambda f: {"pk": f["email"].pk},
     "outbox:html": lambda f: {"pk": f["email"].pk},
     "password_reset_confirm": lambda f: {"uidb64": "MQ", "token": "set-password"},
+    "accounts:token_revoke": lambda f: {"pk": f["api_token"].pk},
+    "surveys:program_detail": lambda f: {"pk": f["program"].pk},
+    "surveys:program_edit": lambda f: {"pk": f["program"].pk},
+    "surveys:program_toggle": lambda f: {"pk": f["program"].pk},
+    "surveys:program_preview": lambda f: {"pk": f["program"].pk},
+    "surveys:program_preview_html": lambda f: {"pk": f["program"].pk},
+    "surveys:program_test_send": lambda f: {"pk": f["program"].pk},
+    "surveys:wave_send_now": lambda f: {"pk": f["program"].pk},
+    "surveys:wave_detail": lambda f: {"pk": f["wave"].pk},
+    "surveys:answer": lambda f: {"token": f["invitation"].token},
+    "surveys:unsubscribe": lambda f: {"token": f["invitation"].token},
 }
+# Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
+POST_ONLY = {"accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send"}
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
-PUBLIC = {"login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+PUBLIC = {
+    "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
+    "surveys:answer", "surveys:unsubscribe",
+}  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
     "customers:import_list", "customers:import_detail", "accounts:user_list", "accounts:user_create",
     "accounts:user_edit", "accounts:team_create", "accounts:team_edit", "outbox:list", "outbox:detail", "outbox:html",
+    "accounts:token_list", "accounts:token_revoke", "surveys:program_list", "surveys:program_create",
+    "surveys:program_detail", "surveys:program_edit", "surveys:program_toggle", "surveys:program_preview",
+    "surveys:program_preview_html", "surveys:program_test_send", "surveys:wave_send_now", "surveys:wave_detail",
 }  # fmt: skip
 
 
@@ -52,7 +76,14 @@ def objects(account, contact, csm, team, admin_user, settings):
     settings.EMAIL_BACKEND = "outbox.backends.OutboxBackend"
     job = ImportJob.objects.create(kind="accounts", file="imports/x.csv", filename="x.csv")
     email = CaughtEmail.objects.create(subject="Hi", from_email="a@example.com", to="b@example.com")
-    return {"account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email}
+    program = ProgramFactory()
+    wave = Wave.objects.create(program=program, period="2026-Q4", scheduled_at=timezone.now())
+    invitation = InvitationFactory(program=program, contact=contact, wave=wave)
+    api_token, _key = api_token_create(user=admin_user, name="test")
+    return {
+        "account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email,
+        "program": program, "wave": wave, "invitation": invitation, "api_token": api_token,
+    }  # fmt: skip
 
 
 def url_for(name, objects):
@@ -91,7 +122,9 @@ def test_each_role_against_each_staff_url(client, objects, users_by_role, role):
             continue
         allowed = view_roles(view)
         response = client.get(url_for(name, objects))
-        if role in allowed:
+        if role in allowed and name in POST_ONLY:
+            assert response.status_code == 405, f"{role} on POST-only {name}: {response.status_code}"
+        elif role in allowed:
             assert response.status_code == 200, f"{role} should open {name}, got {response.status_code}"
         else:
             assert response.status_code == 403, f"{role} must get 403 on {name}, got {response.status_code}"
@@ -113,6 +146,12 @@ def test_a_view_without_roles_is_refused(rf, csm):
     request.resolver_match = None
     with pytest.raises(PermissionDenied):
         RoleMiddleware(lambda r: None).process_view(request, undeclared, (), {})
+
+
+@pytest.mark.django_db
+def test_public_pages_need_no_login(client, objects):
+    assert client.get(url_for("surveys:answer", objects)).status_code == 200
+    assert client.get(url_for("surveys:unsubscribe", objects)).status_code == 200
 
 
 @pytest.mark.django_db

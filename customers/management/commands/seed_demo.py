@@ -4,6 +4,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from accounts.demo import DEMO_USERS
 from customers import demo as customers_demo
+from surveys import demo as surveys_demo
 
 
 class Command(BaseCommand):
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = accounts_demo.seed()
             customers_demo.seed(users)
+            surveys_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Demo logins:"))
         for email, _name, role, team, password in DEMO_USERS:
             self.stdout.write(f"  {role.label:<8} {email:<22} password: {password}" + (f"  ({team})" if team else ""))

@@ -1,0 +1,73 @@
+"""POST /api/v1/events/: transactional surveys triggered by other systems."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ADMIN_ONLY, StaffApiMixin
+
+from .models import SkipReason
+from .services import event_record
+
+
+class ContactIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class AccountIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class EventIn(serializers.Serializer):
+    type = serializers.RegexField(r"^[A-Za-z0-9_.\-]{1,64}$", error_messages={"invalid": "Use letters, digits, _ . -"})
+    contact = ContactIn()
+    account = AccountIn()
+    occurred_at = serializers.DateTimeField()
+    properties = serializers.DictField(required=False, default=dict)
+    idempotency_key = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    delay_minutes = serializers.IntegerField(required=False, min_value=0, max_value=60 * 24 * 30)
+
+    def validate_occurred_at(self, value):
+        if value > timezone.now() + timedelta(hours=1):
+            raise serializers.ValidationError("occurred_at is in the future.")
+        return value
+
+    def validate_properties(self, value):
+        if len(str(value)) > 10_000:
+            raise serializers.ValidationError("properties is larger than 10,000 characters.")
+        return value
+
+
+class EventView(StaffApiMixin, APIView):
+    allowed_roles = ADMIN_ONLY
+
+    def post(self, request):
+        payload = EventIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        outcome = event_record(
+            type=data["type"],
+            contact_email=data["contact"]["email"],
+            contact_name=data["contact"]["name"],
+            account_external_id=data["account"]["external_id"],
+            account_name=data["account"]["name"],
+            occurred_at=data["occurred_at"],
+            properties=data["properties"],
+            idempotency_key=data.get("idempotency_key") or None,
+            delay_minutes=data.get("delay_minutes"),
+        )
+        if outcome.status == "skipped":
+            return Response(
+                {"status": "skipped", "reason": outcome.reason, "detail": SkipReason(outcome.reason).label},
+                status=status.HTTP_200_OK,
+            )
+        invitation = outcome.invitation
+        return Response(
+            {"status": "scheduled", "invitation": invitation.pk, "send_at": invitation.send_at.isoformat()},
+            status=status.HTTP_202_ACCEPTED,
+        )

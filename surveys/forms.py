@@ -1,0 +1,86 @@
+from django import forms
+
+from customers.models import Account, Segment
+
+from .models import DEFAULT_QUIET_DAYS, Program, Stream
+
+COMMON_FIELDS = [
+    "name", "product_name", "question", "reason_prompt", "sender_name", "sender_email", "subject", "intro",
+    "quiet_period_days", "reminder_enabled", "reminder_after_days", "link_expiry_days",
+    "audience_segments", "audience_plan_tiers", "audience_regions", "audience_product_lines",
+    "audience_include_churned", "decision_makers_only", "is_active",
+]  # fmt: skip
+RELATIONSHIP_FIELDS = ["cadence_months", "send_day", "send_hour", "timezone", "start_date"]
+TRANSACTIONAL_FIELDS = ["event_types", "delay_minutes", "cap_per_contact", "cap_window_days"]
+
+
+def _distinct(field: str) -> list[tuple[str, str]]:
+    values = Account.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
+    return [(v, v) for v in values]
+
+
+class ProgramForm(forms.ModelForm):
+    audience_segments = forms.MultipleChoiceField(
+        choices=Segment.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
+    )
+    audience_plan_tiers = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    audience_regions = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    audience_product_lines = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    event_types = forms.CharField(
+        required=False,
+        help_text="Comma-separated, e.g. ticket_resolved, onboarding_completed, milestone_reached.",
+    )
+
+    class Meta:
+        model = Program
+        fields = COMMON_FIELDS + RELATIONSHIP_FIELDS + TRANSACTIONAL_FIELDS
+        widgets = {
+            "intro": forms.Textarea(attrs={"rows": 3}),
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, stream: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stream = stream
+        for name, field in (("audience_plan_tiers", "plan_tier"), ("audience_regions", "region"),
+                            ("audience_product_lines", "product_line")):  # fmt: skip
+            current = [(v, v) for v in (self.initial.get(name) or [])]
+            self.fields[name].choices = sorted(set(_distinct(field)) | set(current))
+            self.fields[name].help_text = "None ticked: all."
+        drop = TRANSACTIONAL_FIELDS if stream == Stream.RELATIONSHIP else RELATIONSHIP_FIELDS
+        for name in drop:
+            del self.fields[name]
+        if not self.instance.pk:
+            self.initial.setdefault("quiet_period_days", DEFAULT_QUIET_DAYS[stream])
+        if stream == Stream.TRANSACTIONAL:
+            self.initial["event_types"] = ", ".join(self.instance.event_types or [])
+            self.fields["event_types"].required = True
+
+    def clean_event_types(self) -> list[str]:
+        raw = self.cleaned_data.get("event_types") or ""
+        types = [t.strip() for t in raw.split(",") if t.strip()]
+        bad = [t for t in types if not t.replace("_", "").replace(".", "").replace("-", "").isalnum() or len(t) > 64]
+        if bad:
+            raise forms.ValidationError(f"Use letters, digits, _ . - only: {', '.join(bad)}")
+        if self.stream == Stream.TRANSACTIONAL and not types:
+            raise forms.ValidationError("Name at least one event type.")
+        taken = set()
+        others = Program.objects.filter(stream=Stream.TRANSACTIONAL).exclude(pk=self.instance.pk)
+        for program in others:
+            taken |= set(program.event_types) & set(types)
+        if taken:
+            raise forms.ValidationError(f"Already handled by another program: {', '.join(sorted(taken))}")
+        return types
+
+    def clean_question(self) -> str:
+        question = self.cleaned_data["question"]
+        if "{product}" not in question and self.cleaned_data.get("product_name", "") not in question:
+            raise forms.ValidationError("Keep {product} in the question, so customers know what they rate.")
+        return question
+
+    def save(self, commit: bool = True) -> Program:
+        program = super().save(commit=False)
+        program.stream = self.stream
+        if commit:
+            program.save()
+        return program

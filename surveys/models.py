@@ -1,0 +1,260 @@
+"""Programs, waves, invitations and events: who is asked, when, and through which stream."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone as dj_timezone
+
+from accounts.models import validate_timezone
+from outbox.models import EmailStatus
+
+DEFAULT_QUESTION = "How likely are you to recommend {product} to a friend or colleague?"
+DEFAULT_REASON_PROMPT = "What is the main reason for your score?"
+
+
+class Stream(models.TextChoices):
+    RELATIONSHIP = "relationship", "Relationship"
+    TRANSACTIONAL = "transactional", "Transactional"
+
+
+class Cadence(models.IntegerChoices):
+    QUARTERLY = 3, "Quarterly"
+    EVERY_4_MONTHS = 4, "Every 4 months"
+    TWICE_A_YEAR = 6, "Twice a year"
+
+
+DEFAULT_QUIET_DAYS = {Stream.RELATIONSHIP: 30, Stream.TRANSACTIONAL: 14}
+
+
+class Program(models.Model):
+    stream = models.CharField(max_length=16, choices=Stream.choices)
+    name = models.CharField(max_length=120)
+    product_name = models.CharField(max_length=120, help_text="Used in the question: “recommend {product}”.")
+    question = models.CharField(max_length=300, default=DEFAULT_QUESTION)
+    reason_prompt = models.CharField(max_length=300, default=DEFAULT_REASON_PROMPT)
+    sender_name = models.CharField(max_length=120)
+    sender_email = models.EmailField()
+    subject = models.CharField(
+        max_length=200,
+        default="How likely are you to recommend {product}?",
+        help_text="{product} and {first_name} are filled in.",
+    )
+    intro = models.TextField(
+        blank=True,
+        default="We'd love to know how we are doing. It takes one click.",
+        help_text="A short paragraph above the scale. {product} and {first_name} are filled in.",
+    )
+    quiet_period_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="After a survey from this program, the contact gets no survey of either stream for this long.",
+    )
+    reminder_enabled = models.BooleanField("send one reminder", default=True)
+    reminder_after_days = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    link_expiry_days = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(1)])
+    # Audience: empty lists mean "any".
+    audience_segments = models.JSONField(default=list, blank=True)
+    audience_plan_tiers = models.JSONField(default=list, blank=True)
+    audience_regions = models.JSONField(default=list, blank=True)
+    audience_product_lines = models.JSONField(default=list, blank=True)
+    audience_include_churned = models.BooleanField(
+        "include churned accounts", default=False, help_text="Off: only active accounts are surveyed."
+    )
+    decision_makers_only = models.BooleanField(default=False)
+    is_active = models.BooleanField("active", default=True, help_text="A paused program sends nothing.")
+    # Relationship cadence
+    cadence_months = models.PositiveSmallIntegerField(
+        choices=Cadence.choices,
+        default=Cadence.QUARTERLY,
+        help_text="Quarterly is the norm. More often causes survey fatigue; yearly is too slow to act on.",
+    )
+    send_day = models.PositiveSmallIntegerField(
+        "day of the month", default=1, validators=[MinValueValidator(1), MaxValueValidator(28)]
+    )
+    send_hour = models.PositiveSmallIntegerField(default=9, validators=[MaxValueValidator(23)])
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    start_date = models.DateField(default=dj_timezone.localdate)
+    # Transactional trigger
+    event_types = models.JSONField(default=list, blank=True)
+    delay_minutes = models.PositiveIntegerField(default=60, help_text="How long after the event to send.")
+    cap_per_contact = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="At most this many surveys from this program per contact in the window."
+    )
+    cap_window_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["stream", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_relationship(self) -> bool:
+        return self.stream == Stream.RELATIONSHIP
+
+    @property
+    def question_text(self) -> str:
+        return fill(self.question, product=self.product_name)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def sender(self) -> str:
+        from email.utils import formataddr
+
+        return formataddr((self.sender_name, self.sender_email))
+
+
+def fill(template: str, **values: str) -> str:
+    """Replace {name} placeholders, and nothing else (no attribute access, unlike str.format)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
+class Wave(models.Model):
+    """One send of a relationship program for one period ("2026-Q4")."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="waves")
+    period = models.CharField(max_length=16)
+    scheduled_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    eligible_count = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=dict, blank=True, help_text="Contacts left out, counted by reason.")
+
+    class Meta:
+        ordering = ["-scheduled_at"]
+        constraints = [models.UniqueConstraint(fields=["program", "period"], name="one_wave_per_program_period")]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.period}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def for_stream(self, stream: str) -> InvitationQuerySet:
+        return self.filter(stream=stream)
+
+    def due(self, now: datetime) -> InvitationQuerySet:
+        return self.filter(email__isnull=True, skipped_reason="", send_at__lte=now)
+
+
+class Invitation(models.Model):
+    """A contact asked once, through one program: the link's token, its emails, its expiry."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="invitations")
+    stream = models.CharField(max_length=16, choices=Stream.choices)
+    wave = models.ForeignKey(Wave, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
+    event = models.OneToOneField("Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="invitations")
+    account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="invitations")
+    properties = models.JSONField(default=dict, blank=True, help_text="The event's touchpoint, channel, agent …")
+    # The link token is never stored: nonce + SECRET_KEY derive it, and its hash finds the row.
+    token_nonce = models.CharField(max_length=32, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    send_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    quiet_until = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    skipped_reason = models.CharField(max_length=32, blank=True)
+    email = models.OneToOneField(
+        "outbox.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    reminder_email = models.OneToOneField(
+        "outbox.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="reminded_invitation"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-send_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave", "contact"],
+                condition=models.Q(wave__isnull=False),
+                name="one_invitation_per_wave_contact",
+            ),
+        ]
+        indexes = [models.Index(fields=["contact", "quiet_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.program} → {self.contact}"
+
+    @staticmethod
+    def new_token_fields() -> dict[str, str]:
+        nonce = secrets.token_hex(16)  # 128 bits from secrets
+        return {"token_nonce": nonce, "token_hash": token_hash(derive_token(nonce))}
+
+    @property
+    def token(self) -> str:
+        return derive_token(self.token_nonce)
+
+    @property
+    def status(self) -> str:
+        if self.skipped_reason:
+            return "skipped"
+        if self.email_id is None:
+            return "scheduled"
+        return self.email.status
+
+    @property
+    def is_expired(self) -> bool:
+        return dj_timezone.now() >= self.expires_at
+
+    @property
+    def delivered(self) -> bool:
+        return self.email_id is not None and self.email.status == EmailStatus.SENT
+
+
+def derive_token(nonce: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"rebound.invitation:{nonce}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:40]  # 160 bits
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Event(models.Model):
+    """An event from another system (ticket resolved, onboarding done …) posted to the API."""
+
+    type = models.CharField(max_length=64)
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="events")
+    account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    properties = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    outcome = models.CharField(max_length=16)
+    skip_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} for {self.contact}"
+
+
+class SkipReason(models.TextChoices):
+    ACCOUNT_CHURNED = "account_churned", "Account churned"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    OUTSIDE_AUDIENCE = "outside_audience", "Outside the audience"
+    QUIET_PERIOD = "quiet_period", "Quiet period"
+    CAP_REACHED = "cap_reached", "Per-contact cap reached"
+    NO_PROGRAM = "no_program", "No active program for this event type"
+    DUPLICATE = "duplicate", "Duplicate idempotency key"
+    PROGRAM_PAUSED = "program_paused", "Program paused"

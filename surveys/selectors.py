@@ -1,0 +1,97 @@
+"""Reads for surveys: who may be asked, and how a wave is going."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from customers.models import AccountStatus, Contact
+from outbox.models import EmailStatus
+
+from .models import Invitation, Program, SkipReason
+
+
+def audience_q(program: Program) -> Q:
+    q = Q()
+    if program.audience_segments:
+        q &= Q(account__segment__in=program.audience_segments)
+    if program.audience_plan_tiers:
+        q &= Q(account__plan_tier__in=program.audience_plan_tiers)
+    if program.audience_regions:
+        q &= Q(account__region__in=program.audience_regions)
+    if program.audience_product_lines:
+        q &= Q(account__product_line__in=program.audience_product_lines)
+    if program.decision_makers_only:
+        q &= Q(decision_maker=True)
+    return q
+
+
+def in_quiet_period(now: datetime):
+    """Exists(...) for a contact with any invitation, of either stream, whose quiet period runs on."""
+    return Exists(Invitation.objects.filter(contact=OuterRef("pk"), quiet_until__gt=now, skipped_reason=""))
+
+
+def skip_conditions(program: Program, now: datetime) -> list[tuple[str, Q]]:
+    """Why a contact is left out, in the order the reasons are counted (first match wins)."""
+    conditions = []
+    if not program.audience_include_churned:
+        conditions.append((SkipReason.ACCOUNT_CHURNED, ~Q(account__status=AccountStatus.ACTIVE)))
+    conditions += [
+        (SkipReason.UNSUBSCRIBED, Q(unsubscribed_at__isnull=False)),
+        (SkipReason.BOUNCED, Q(bounced_at__isnull=False)),
+    ]
+    audience = audience_q(program)
+    if audience:  # an empty audience means everyone; ~Q() would not
+        conditions.append((SkipReason.OUTSIDE_AUDIENCE, ~audience))
+    conditions.append((SkipReason.QUIET_PERIOD, Q(_quiet=True)))
+    return conditions
+
+
+def eligibility(program: Program, now: datetime) -> tuple[QuerySet[Contact], dict[str, int]]:
+    """Contacts the program may ask now, and the others counted by reason — in one query each."""
+    contacts = Contact.objects.annotate(_quiet=in_quiet_period(now))
+    conditions = skip_conditions(program, now)
+    counts, excluded = {}, Q()
+    for reason, condition in conditions:
+        counts[reason] = Count("pk", filter=condition & ~excluded) if excluded else Count("pk", filter=condition)
+        excluded |= condition
+    skipped = contacts.aggregate(**counts)
+    eligible = contacts.exclude(excluded)
+    return eligible, {reason: n for reason, n in skipped.items() if n}
+
+
+def contact_skip_reason(program: Program, contact: Contact, now: datetime) -> str:
+    """The first reason this contact may not be asked by this program now, or ''."""
+    annotated = Contact.objects.filter(pk=contact.pk).annotate(_quiet=in_quiet_period(now))
+    for reason, condition in skip_conditions(program, now):
+        if annotated.filter(condition).exists():
+            return reason
+    if program.cap_per_contact:
+        recent = Invitation.objects.filter(
+            program=program,
+            contact=contact,
+            skipped_reason="",
+            send_at__gt=now - timedelta(days=program.cap_window_days),
+        ).count()
+        if recent >= program.cap_per_contact:
+            return SkipReason.CAP_REACHED
+    return ""
+
+
+def wave_progress(wave) -> dict[str, int]:
+    """Eligible, skipped, scheduled, queued, sending, sent and failed counts for a wave."""
+    totals = wave.invitations.aggregate(
+        invited=Count("pk", filter=Q(skipped_reason="")),
+        skipped_at_send=Count("pk", filter=~Q(skipped_reason="")),
+        scheduled=Count("pk", filter=Q(email__isnull=True, skipped_reason="")),
+        queued=Count("pk", filter=Q(email__status=EmailStatus.QUEUED)),
+        sending=Count("pk", filter=Q(email__status=EmailStatus.SENDING)),
+        sent=Count("pk", filter=Q(email__status=EmailStatus.SENT)),
+        failed=Count("pk", filter=Q(email__status=EmailStatus.FAILED)),
+        reminded=Count("pk", filter=Q(reminder_email__status=EmailStatus.SENT)),
+        responded=Count("pk", filter=Q(responded_at__isnull=False)),
+    )
+    totals["eligible"] = wave.eligible_count
+    totals["skipped"] = sum(wave.skipped.values())
+    return totals

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "surveys"
+urlpatterns = [
+    path("programs/", views.program_list, name="program_list"),
+    path("programs/new/", views.program_edit, name="program_create"),
+    path("programs/<int:pk>/", views.program_detail, name="program_detail"),
+    path("programs/<int:pk>/edit/", views.program_edit, name="program_edit"),
+    path("programs/<int:pk>/toggle/", views.program_toggle, name="program_toggle"),
+    path("programs/<int:pk>/preview/", views.program_preview, name="program_preview"),
+    path("programs/<int:pk>/preview.html", views.program_preview_html, name="program_preview_html"),
+    path("programs/<int:pk>/test/", views.program_test_send, name="program_test_send"),
+    path("programs/<int:pk>/send-now/", views.wave_send_now, name="wave_send_now"),
+    path("waves/<int:pk>/", views.wave_detail, name="wave_detail"),
+    # Customer pages
+    path("s/<str:token>/", views.answer, name="answer"),
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,0 +1,73 @@
+"""Races that only mean something on PostgreSQL: two ticks at once, two senders at once."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+
+from outbox.models import EmailStatus, OutgoingEmail
+from outbox.services import emails_send
+from surveys import services
+from surveys.models import Invitation, Wave
+
+from .factories import AccountFactory, ContactFactory, ProgramFactory
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+NOW = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
+
+
+def run_in_threads(target, count=2):
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+
+
+@pytest.fixture
+def wave_audience(transactional_db):
+    ProgramFactory(send_day=1, send_hour=9, timezone="UTC")
+    account = AccountFactory()
+    return [ContactFactory(account=account, email=f"c{n}@example.com") for n in range(60)]
+
+
+def test_two_ticks_at_the_same_instant_create_one_wave_and_one_invitation_each(wave_audience, settings):
+    from config.celery import app
+
+    with time_machine.travel(NOW, tick=False):
+        run_in_threads(services.tick, count=3)
+    assert Wave.objects.count() == 1
+    assert Invitation.objects.count() == 60
+    assert Invitation.objects.values("contact").distinct().count() == 60
+    assert OutgoingEmail.objects.count() == 60
+    assert app.conf.task_always_eager
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in wave_audience)
+
+
+def test_two_senders_racing_for_the_same_rows_send_each_once(wave_audience):
+
+    with time_machine.travel(NOW, tick=False):
+        services.waves_create_due(NOW)
+        services.invitations_prepare_due(NOW)
+    ids = list(OutgoingEmail.objects.values_list("pk", flat=True))
+    mail.outbox.clear()
+    run_in_threads(lambda: emails_send(ids), count=4)
+    assert len(mail.outbox) == 60
+    assert len({m.to[0] for m in mail.outbox}) == 60
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 60

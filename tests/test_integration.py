@@ -1,0 +1,71 @@
+"""End to end through a real Celery worker consuming from the real Redis."""
+
+import re
+import time
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from rest_framework.test import APIClient
+
+from accounts.services import api_token_create
+from surveys.tasks import tick
+
+from .factories import TransactionalProgramFactory
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("redis"), reason="needs Redis"),
+]
+
+
+@pytest.fixture
+def worker(transactional_db):
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20):
+            yield app
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_an_event_becomes_an_email_whose_link_opens_the_answer_page(worker, admin_user, client):
+    TransactionalProgramFactory(event_types=["ticket_resolved"], product_name="Acme Support")
+    _token, key = api_token_create(user=admin_user, name="helpdesk")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.post(
+        "/api/v1/events/",
+        {
+            "type": "ticket_resolved",
+            "contact": {"email": "pat@example.com", "name": "Pat"},
+            "account": {"external_id": "CRM-1", "name": "Example"},
+            "occurred_at": "2026-11-22T10:00:00Z",
+            "delay_minutes": 0,
+        },
+        format="json",
+    )
+    assert response.status_code == 202
+    tick.delay()  # what beat does every minute; the worker runs it, then the send task it queues
+    assert wait_for(lambda: len(mail.outbox) == 1), "the worker did not deliver the email"
+    message = mail.outbox[0]
+    assert message.to == ["pat@example.com"]
+    link = re.search(r"http://testserver(/s/[0-9a-f]+/)\?score=9", message.body).group(1)
+    page = client.get(link + "?score=9")
+    assert page.status_code == 200
+    assert "How likely are you to recommend Acme Support" in page.content.decode()
+    assert 'value="9" checked' in page.content.decode()

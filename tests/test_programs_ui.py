@@ -1,0 +1,92 @@
+"""Admin pages for programs: forms with field errors, preview, test mail, send now, pause."""
+
+from datetime import UTC, datetime
+
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from surveys.models import Program, Wave
+
+from .factories import ContactFactory, ProgramFactory, TransactionalProgramFactory
+from .test_cadence import form_data
+
+
+def test_create_a_relationship_program_with_validation(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("surveys:program_create") + "?stream=relationship")
+    assert "How likely are you to recommend {product} to a friend or colleague?" in page.content.decode()
+    data = form_data(ProgramFactory.build(), name="", sender_email="nope", send_day=31, timezone="Mars/Base")
+    response = client.post(reverse("surveys:program_create") + "?stream=relationship", data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) >= {"name", "sender_email", "send_day", "timezone"}
+    assert Program.objects.count() == 0
+    data = form_data(ProgramFactory.build(name="Q survey"))
+    response = client.post(reverse("surveys:program_create") + "?stream=relationship", data)
+    program = Program.objects.get()
+    assert response.url == reverse("surveys:program_detail", args=[program.pk])
+    assert program.stream == "relationship"
+
+
+def test_create_a_transactional_program_needs_unique_event_types(client, admin_user):
+    TransactionalProgramFactory(event_types=["ticket_resolved"])
+    client.force_login(admin_user)
+    base = form_data(ProgramFactory.build(name="Onboarding"))
+    for key in ("cadence_months", "send_day", "send_hour", "timezone", "start_date"):
+        base.pop(key)
+    base.update(delay_minutes=60, cap_window_days=90)
+    url = reverse("surveys:program_create") + "?stream=transactional"
+    response = client.post(url, {**base, "event_types": "ticket_resolved, onboarding_completed"})
+    assert "Already handled by another program: ticket_resolved" in response.content.decode()
+    response = client.post(url, {**base, "event_types": "onboarding_completed, milestone_reached"})
+    assert response.status_code == 302
+    assert Program.objects.get(name="Onboarding").event_types == ["onboarding_completed", "milestone_reached"]
+
+
+def test_preview_and_test_send(client, admin_user, django_capture_on_commit_callbacks):
+    program = ProgramFactory(subject="Hi {first_name}, how is {product}?")
+    client.force_login(admin_user)
+    preview = client.get(reverse("surveys:program_preview", args=[program.pk])).content.decode()
+    assert "Hi Pat, how is Acme Cloud?" in preview
+    html = client.get(reverse("surveys:program_preview_html", args=[program.pk]))
+    assert "?score=10" in html.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("surveys:program_test_send", args=[program.pk]))
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [admin_user.email]
+    assert mail.outbox[0].subject.startswith("[Test] Hi ")
+
+
+def test_send_now_shows_counts_then_starts_the_wave_once(client, admin_user, django_capture_on_commit_callbacks):
+    program = ProgramFactory()
+    ContactFactory(email="a@example.com")
+    ContactFactory(email="b@example.com", unsubscribed_at=datetime(2026, 1, 1, tzinfo=UTC))
+    client.force_login(admin_user)
+    with time_machine.travel(datetime(2026, 11, 22, 12, tzinfo=UTC), tick=False):
+        confirm = client.get(reverse("surveys:wave_send_now", args=[program.pk])).content.decode()
+        assert "<strong>1</strong> contact will be invited" in confirm
+        assert "Unsubscribed: 1" in confirm
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("surveys:wave_send_now", args=[program.pk]))
+        wave = Wave.objects.get()
+        assert response.url == reverse("surveys:wave_detail", args=[wave.pk])
+        assert (wave.period, wave.started_by, wave.eligible_count) == ("2026-Q4", admin_user, 1)
+        again = client.get(reverse("surveys:wave_send_now", args=[program.pk])).content.decode()
+        assert "exists already" in again
+        client.post(reverse("surveys:wave_send_now", args=[program.pk]))
+        assert Wave.objects.count() == 1
+        progress = client.get(reverse("surveys:wave_detail", args=[wave.pk])).context["progress"]
+    assert progress["eligible"] == 1
+    assert progress["skipped"] == 1
+
+
+def test_pause_and_resume(client, admin_user):
+    program = ProgramFactory()
+    client.force_login(admin_user)
+    client.post(reverse("surveys:program_toggle", args=[program.pk]))
+    program.refresh_from_db()
+    assert program.is_active is False
+    client.post(reverse("surveys:program_toggle", args=[program.pk]))
+    program.refresh_from_db()
+    assert program.is_active is True
