@@ -47,7 +47,7 @@ class OutgoingEmail(models.Model):
     to = models.EmailField(max_length=254)
     from_email = models.CharField(max_length=320)
     subject = models.CharField(max_length=998)
-    body_text = models.TextField()
+    body_text = models.TextField(blank=True, help_text="Empty for bulk kinds rendered when sent.")
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 100
+# Sent rows are recorded in groups of this many, one UPDATE each.
+SENT_FLUSH = 25
 # A queued row whose send task has not run this long after dispatch is dispatched again
 # (the broker lost it, or the worker died before taking it). Claiming keeps that safe.
 REDISPATCH_AFTER = timedelta(minutes=10)
@@ -32,7 +34,40 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
+# Bulk mail (a wave of survey emails) is not stored rendered: 100,000 copies of one template would
+# fill the database. Rows of a registered kind leave their bodies empty, and the app that owns the
+# kind renders them in batches when they are sent. A renderer takes rows and returns
+# {row id: (text, html)}; a row it cannot render is failed.
+Renderer = Callable[[Sequence[OutgoingEmail]], dict[int, tuple[str, str]]]
+_renderers: dict[str, Renderer] = {}
+
+
+def renderer_register(*kinds: str) -> Callable[[Renderer], Renderer]:
+    def register(function: Renderer) -> Renderer:
+        for kind in kinds:
+            _renderers[kind] = function
+        return function
+
+    return register
+
+
+def bodies_render(rows: Sequence[OutgoingEmail]) -> None:
+    """Fill in the bodies of rows rendered at send time (in memory; they are not saved)."""
+    pending: dict[str, list[OutgoingEmail]] = {}
+    for row in rows:
+        if not row.body_text and row.kind in _renderers:
+            pending.setdefault(row.kind, []).append(row)
+    for kind, batch in pending.items():
+        bodies = _renderers[kind](batch)
+        for row in batch:
+            row.body_text, row.body_html = bodies.get(row.pk, ("", ""))
+
+
 def email_build(row: OutgoingEmail) -> EmailMultiAlternatives:
+    if not row.body_text:
+        bodies_render([row])
+    if not row.body_text:
+        raise LookupError(f"Nothing to send: {row.kind} email {row.pk} has no body and nothing renders it.")
     message = EmailMultiAlternatives(
         subject=row.subject, body=row.body_text, from_email=row.from_email, to=[row.to], headers=row.headers
     )
@@ -41,10 +76,13 @@ def email_build(row: OutgoingEmail) -> EmailMultiAlternatives:
     return message
 
 
-def emails_queue(rows: Sequence[OutgoingEmail]) -> list[OutgoingEmail]:
-    """Insert email rows; a row whose key exists already is left as it was (never sent twice)."""
+def emails_queue(rows: Sequence[OutgoingEmail], *, fetch: bool = True) -> list[OutgoingEmail]:
+    """Insert email rows; a row whose key exists already is left as it was (never sent twice).
+
+    Returns the stored rows by key, unless `fetch` is False (callers that link rows by key).
+    """
     OutgoingEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return list(OutgoingEmail.objects.filter(key__in=[r.key for r in rows]))
+    return list(OutgoingEmail.objects.filter(key__in=[r.key for r in rows])) if fetch else []
 
 
 def emails_claim(ids: Iterable[int]) -> list[OutgoingEmail]:
@@ -64,6 +102,8 @@ def emails_claim(ids: Iterable[int]) -> list[OutgoingEmail]:
 
 
 def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, LookupError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
@@ -97,7 +137,9 @@ def emails_send(ids: Sequence[int], *, connection: Any = None) -> dict[str, int]
             _record_failure(row, exc)
         counts["failed"] = len(rows)
         return counts
+    sent: list[int] = []
     try:
+        bodies_render(rows)
         for row in rows:
             try:
                 connection.send_messages([email_build(row)])
@@ -105,16 +147,25 @@ def emails_send(ids: Sequence[int], *, connection: Any = None) -> dict[str, int]
                 _record_failure(row, exc)
                 counts["failed"] += 1
                 continue
-            OutgoingEmail.objects.filter(pk=row.pk).update(
-                status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
-            )
+            sent.append(row.pk)
             counts["sent"] += 1
+            if len(sent) >= SENT_FLUSH:
+                _record_sent(sent)
     finally:
+        _record_sent(sent)
         try:
             connection.close()
         except Exception:  # noqa: BLE001, S110 - the messages are already recorded
             logger.info("Closing the mail connection failed", exc_info=True)
     return counts
+
+
+def _record_sent(ids: list[int]) -> None:
+    """Mark rows sent in one statement and empty the list. A crash before this leaves them
+    "sending", which is failed later for a person to check, never sent again."""
+    if ids:
+        OutgoingEmail.objects.filter(pk__in=ids).update(status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+        ids.clear()
 
 
 def emails_dispatch(now=None, *, limit: int = 100_000) -> int:

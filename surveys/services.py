@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from customers.models import Account, Contact
@@ -19,7 +21,7 @@ from outbox.models import OutgoingEmail
 from outbox.services import email_send_now, emails_dispatch, emails_queue
 
 from . import cadence
-from .emails import survey_email
+from .emails import SurveyMailer, survey_email
 from .models import Event, Invitation, Program, SkipReason, Stream, Wave
 from .selectors import contact_skip_reason, eligibility
 
@@ -44,13 +46,16 @@ def invitation_fields(program: Program, contact: Contact, send_at: datetime) -> 
 # Waves -----------------------------------------------------------------------------------------
 
 
-def wave_create(*, program: Program, period: str, scheduled_at: datetime, started_by=None) -> Wave | None:
+def wave_create(
+    *, program: Program, period: str, scheduled_at: datetime, started_by=None, now: datetime | None = None
+) -> Wave | None:
     """Create a program's wave for a period and invite every eligible contact, in bulk.
 
     Returns None when the period already has a wave (the database constraint decides, so two
-    ticks or two beat processes at once create one wave).
+    ticks or two beat processes at once create one wave). The invitations are due at `now`, so the
+    tick that creates a wave also sends it.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             wave = Wave.objects.create(program=program, period=period, scheduled_at=scheduled_at, started_by=started_by)
@@ -85,7 +90,7 @@ def waves_create_due(now: datetime | None = None) -> list[Wave]:
         due = cadence.due_period(program, now)
         if due is None:
             continue
-        wave = wave_create(program=program, period=due[0], scheduled_at=due[1])
+        wave = wave_create(program=program, period=due[0], scheduled_at=due[1], now=now)
         if wave:
             waves.append(wave)
     return waves
@@ -185,6 +190,7 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
     invitation was made, or a paused program, is skipped here.
     """
     now = now or timezone.now()
+    mailer = SurveyMailer()
     total = 0
     while True:
         with transaction.atomic():
@@ -205,11 +211,19 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
                 else:
                     sendable.append(invitation)
             Invitation.objects.bulk_update(skipped, ["skipped_reason"])
-            rows = {row.key: row for row in emails_queue([survey_email(i) for i in sendable])}
-            for invitation in sendable:
-                invitation.email = rows[f"survey:{invitation.pk}"]
-            Invitation.objects.bulk_update(sendable, ["email"])
+            emails_queue([mailer.build(i, bodies=False) for i in sendable], fetch=False)
+            _link_emails(sendable, "email", "survey")
             total += len(due)
+        emails_dispatch(now)  # sending starts while the next chunk is prepared
+
+
+def _link_emails(invitations: list[Invitation], field: str, kind: str) -> None:
+    """Point each invitation at its outbox row ("<kind>:<invitation id>"), in one UPDATE."""
+    if invitations:
+        row = OutgoingEmail.objects.filter(key=Concat(Value(f"{kind}:"), Cast(OuterRef("pk"), CharField())))
+        Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(
+            **{field: Subquery(row.values("pk")[:1])}
+        )
 
 
 def _skip_at_send(invitation: Invitation, now: datetime) -> str:
@@ -232,6 +246,7 @@ def reminders_queue(now: datetime | None = None) -> int:
     who unsubscribed or bounced, never for a paused program or one with reminders off.
     """
     now = now or timezone.now()
+    mailer = SurveyMailer()
     total = 0
     for program in Program.objects.filter(is_active=True, reminder_enabled=True):
         while True:
@@ -252,10 +267,8 @@ def reminders_queue(now: datetime | None = None) -> int:
                 )
                 if not due:
                     break
-                rows = {r.key: r for r in emails_queue([survey_email(i, reminder=True) for i in due])}
-                for invitation in due:
-                    invitation.reminder_email = rows[f"survey_reminder:{invitation.pk}"]
-                Invitation.objects.bulk_update(due, ["reminder_email"])
+                emails_queue([mailer.build(i, reminder=True, bodies=False) for i in due], fetch=False)
+                _link_emails(due, "reminder_email", "survey_reminder")
                 total += len(due)
     return total
 

@@ -73,6 +73,15 @@ def test_a_due_wave_invites_every_eligible_contact_and_mails_them(
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 2
 
 
+def test_a_tick_on_a_running_clock_sends_the_wave_it_creates(program, audience, django_capture_on_commit_callbacks):
+    """With the clock moving, invitations are due at the tick's instant, not a moment after it."""
+    with time_machine.travel(NOW, tick=True), django_capture_on_commit_callbacks(execute=True):
+        result = services.tick()
+    assert result["waves"] == 1
+    assert result["prepared"] == Wave.objects.get().eligible_count
+    assert len(mail.outbox) == result["prepared"]
+
+
 def test_the_survey_email(program, audience, client, django_capture_on_commit_callbacks):
     program.audience_segments = [Segment.SMB]
     program.save()
@@ -300,3 +309,26 @@ def test_dispatch_due_command_sends_without_a_worker(program, audience, capsys, 
         call_command("dispatch_due")
     assert "1 waves started" in capsys.readouterr().out
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.parametrize("name", ["<b>Zoë</b>&O'Brien\"x Co", "", "reboundmerge"])
+@pytest.mark.parametrize("locale", ["en", "de"])
+@pytest.mark.parametrize("reminder", [False, True])
+def test_the_mail_merge_equals_a_direct_render(db, name, locale, reminder):
+    from surveys.emails import SurveyMailer, render_survey_email
+
+    program = ProgramFactory(intro="Dear {first_name}, thanks for using {product}.", subject="{first_name}, a question")
+    mailer = SurveyMailer()
+    for n in range(3):  # later invitations reuse the first one's rendered variant
+        contact = ContactFactory(name=f"{name} {n}".strip() if name else "", locale=locale)
+        invitation = InvitationFactory(program=program, contact=contact)
+        merged = mailer.build(invitation, reminder=reminder)
+        direct = render_survey_email(
+            invitation, reminder=reminder, first_name=contact.first_name, token=invitation.token
+        )
+        assert (merged.subject, merged.body_text, merged.body_html) == (
+            direct.subject,
+            direct.body_text,
+            direct.body_html,
+        )
+    assert len(mailer._variants) == 1
