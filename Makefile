@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate seed worker check-deploy bench clean
+.PHONY: help run test lint format migrate seed worker messages check-deploy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ migrate: $(VENV)/.runtime ## Apply database migrations
 
 seed: $(VENV)/.runtime ## Load demo data (idempotent)
 	$(PY) manage.py seed_demo
+
+messages: $(VENV)/.runtime ## Update locale/*/django.po from the code and compile them (needs gettext)
+	$(PY) manage.py makemessages --all --ignore=.venv --ignore=bench --ignore=tests --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
 
 check-deploy: $(VENV)/.runtime ## Django's deployment checks with production settings (needs SECRET_KEY etc.)
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING

@@ -56,6 +56,15 @@ def integer(name: str, default: int) -> int:
         raise _bad(name, value, "expected a whole number") from None
 
 
+def rate(name: str, default: str) -> str:
+    """A rate limit such as "10/m" (per second, minute, hour or day)."""
+    value = os.environ.get(name, default)
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period not in {"s", "m", "h", "d"}:
+        raise _bad(name, value, 'expected a count per period, like "10/m" (s, m, h or d)')
+    return value
+
+
 def string_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:

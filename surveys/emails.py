@@ -25,7 +25,7 @@ from .models import Invitation, Program, fill
 SCALE = range(11)
 # Placeholders: plain ASCII words that escaping and URL building leave as they are.
 FIRST_NAME = "reboundmergefirstname"
-TOKEN = "reboundmergetoken"
+TOKEN = "reboundmergetoken"  # noqa: S105 - a placeholder, not a secret
 
 
 def supported_language(locale: str) -> str:
@@ -60,12 +60,12 @@ def render_survey_email(invitation: Invitation, *, reminder: bool, first_name: s
             "program": program,
             "first_name": first_name,
             "question": program.question_text,
-            "intro": fill(program.intro, product=program.product_name, first_name=first_name),
+            "intro": fill(program.intro_text, product=program.product_name, first_name=first_name),
             "reminder": reminder,
             "expires_at": invitation.expires_at,
             **links,
         }
-        context["subject"] = fill(program.subject, product=program.product_name, first_name=first_name)
+        context["subject"] = fill(program.subject_text, product=program.product_name, first_name=first_name)
         subject = render_to_string("emails/survey/subject.txt", context)
         return _Rendered(
             subject=" ".join(subject.split())[:998],

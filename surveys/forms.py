@@ -1,14 +1,16 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Account, Segment
 
-from .models import DEFAULT_QUIET_DAYS, Program, Stream
+from .models import DEFAULT_QUIET_DAYS, REASON_MAX_LENGTH, Program, Stream
 
 COMMON_FIELDS = [
     "name", "product_name", "question", "reason_prompt", "sender_name", "sender_email", "subject", "intro",
     "quiet_period_days", "reminder_enabled", "reminder_after_days", "link_expiry_days",
     "audience_segments", "audience_plan_tiers", "audience_regions", "audience_product_lines",
     "audience_include_churned", "decision_makers_only", "is_active",
+    "edit_window_hours", "review_url", "review_offer", "referral_enabled",
 ]  # fmt: skip
 RELATIONSHIP_FIELDS = ["cadence_months", "send_day", "send_hour", "timezone", "start_date"]
 TRANSACTIONAL_FIELDS = ["event_types", "delay_minutes", "cap_per_contact", "cap_window_days"]
@@ -29,6 +31,12 @@ class ProgramForm(forms.ModelForm):
     event_types = forms.CharField(
         required=False,
         help_text="Comma-separated, e.g. ticket_resolved, onboarding_completed, milestone_reached.",
+    )
+    review_url = forms.URLField(
+        label=Program._meta.get_field("review_url").verbose_name.capitalize(),
+        required=False,
+        assume_scheme="https",
+        help_text=Program._meta.get_field("review_url").help_text,
     )
 
     class Meta:
@@ -84,3 +92,43 @@ class ProgramForm(forms.ModelForm):
         if commit:
             program.save()
         return program
+
+
+# Customer forms: plain fields, so any HTTP client can post them.
+
+
+class AnswerForm(forms.Form):
+    score = forms.TypedChoiceField(
+        choices=[(n, n) for n in range(11)],
+        coerce=int,
+        error_messages={
+            "required": _("Please choose a score from 0 to 10."),
+            "invalid_choice": _("The score must be a whole number from 0 to 10."),
+        },
+    )
+    reason = forms.CharField(
+        required=False,
+        strip=False,  # stored as given
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea,
+        error_messages={"max_length": _("Please keep your answer under %(limit_value)d characters.")},
+    )
+
+
+class ImprovementForm(forms.Form):
+    improvement = forms.CharField(
+        strip=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea,
+        error_messages={
+            "required": _("Please write a few words, or skip this."),
+            "max_length": _("Please keep your answer under %(limit_value)d characters."),
+        },
+    )
+
+
+class ReferralForm(forms.Form):
+    name = forms.CharField(label=_("Their name"), max_length=200)
+    email = forms.EmailField(label=_("Their email"))
+    company = forms.CharField(label=_("Their company"), max_length=200, required=False)
+    note = forms.CharField(label=_("A note for us (optional)"), max_length=2000, required=False, widget=forms.Textarea)

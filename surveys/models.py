@@ -12,12 +12,20 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import validate_timezone
 from outbox.models import EmailStatus
 
-DEFAULT_QUESTION = "How likely are you to recommend {product} to a friend or colleague?"
-DEFAULT_REASON_PROMPT = "What is the main reason for your score?"
+DEFAULT_QUESTION = gettext_noop("How likely are you to recommend {product} to a friend or colleague?")
+DEFAULT_REASON_PROMPT = gettext_noop("What is the main reason for your score?")
+DEFAULT_SUBJECT = gettext_noop("How likely are you to recommend {product}?")
+DEFAULT_INTRO = gettext_noop("We'd love to know how we are doing. It takes one click.")
+
+
+def translated_default(value: str, default: str) -> str:
+    """A program text left at its default is shown in the customer's language; an edited one as written."""
+    return gettext(default) if value == default else value
 
 
 class Stream(models.TextChoices):
@@ -34,6 +42,11 @@ class Cadence(models.IntegerChoices):
 DEFAULT_QUIET_DAYS = {Stream.RELATIONSHIP: 30, Stream.TRANSACTIONAL: 14}
 
 
+class ReviewOffer(models.TextChoices):
+    PROMOTERS = "promoters", "Promoters only"
+    EVERYONE = "everyone", "Everyone who answers"
+
+
 class Program(models.Model):
     stream = models.CharField(max_length=16, choices=Stream.choices)
     name = models.CharField(max_length=120)
@@ -44,12 +57,12 @@ class Program(models.Model):
     sender_email = models.EmailField()
     subject = models.CharField(
         max_length=200,
-        default="How likely are you to recommend {product}?",
+        default=DEFAULT_SUBJECT,
         help_text="{product} and {first_name} are filled in.",
     )
     intro = models.TextField(
         blank=True,
-        default="We'd love to know how we are doing. It takes one click.",
+        default=DEFAULT_INTRO,
         help_text="A short paragraph above the scale. {product} and {first_name} are filled in.",
     )
     quiet_period_days = models.PositiveSmallIntegerField(
@@ -89,6 +102,28 @@ class Program(models.Model):
         null=True, blank=True, help_text="At most this many surveys from this program per contact in the window."
     )
     cap_window_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
+    # After the answer
+    edit_window_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(720)],
+        help_text="For this long after answering, the customer may change score and reason from the same link.",
+    )
+    review_url = models.URLField(
+        "review link", blank=True, help_text="Where to leave a public review (G2, Capterra, Trustpilot …). Optional."
+    )
+    review_offer = models.CharField(
+        "offer the review link to",
+        max_length=16,
+        choices=ReviewOffer.choices,
+        default=ReviewOffer.EVERYONE,
+        help_text=(
+            "Some review sites forbid asking only happy customers (“review gating”): Google and Trustpilot, "
+            "for instance. Offer the link to everyone for those."
+        ),
+    )
+    referral_enabled = models.BooleanField(
+        "ask promoters for a referral", default=True, help_text="Promoters see a short form to refer a colleague."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,7 +139,19 @@ class Program(models.Model):
 
     @property
     def question_text(self) -> str:
-        return fill(self.question, product=self.product_name)
+        return fill(translated_default(self.question, DEFAULT_QUESTION), product=self.product_name)
+
+    @property
+    def reason_prompt_text(self) -> str:
+        return translated_default(self.reason_prompt, DEFAULT_REASON_PROMPT)
+
+    @property
+    def subject_text(self) -> str:
+        return translated_default(self.subject, DEFAULT_SUBJECT)
+
+    @property
+    def intro_text(self) -> str:
+        return translated_default(self.intro, DEFAULT_INTRO)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -258,3 +305,122 @@ class SkipReason(models.TextChoices):
     NO_PROGRAM = "no_program", "No active program for this event type"
     DUPLICATE = "duplicate", "Duplicate idempotency key"
     PROGRAM_PAUSED = "program_paused", "Program paused"
+
+
+class Category(models.TextChoices):
+    PROMOTER = "promoter", "Promoter"
+    PASSIVE = "passive", "Passive"
+    DETRACTOR = "detractor", "Detractor"
+
+
+def category_for(score: int) -> str:
+    """Promoter 9–10, Passive 7–8, Detractor 0–6. No other cut-offs."""
+    if not 0 <= score <= 10:
+        raise ValueError(f"An NPS score is 0–10, not {score}.")
+    if score >= 9:
+        return Category.PROMOTER
+    if score >= 7:
+        return Category.PASSIVE
+    return Category.DETRACTOR
+
+
+class DeviceClass(models.TextChoices):
+    MOBILE = "mobile", "Mobile"
+    TABLET = "tablet", "Tablet"
+    DESKTOP = "desktop", "Desktop"
+    UNKNOWN = "unknown", "Unknown"
+
+
+REASON_MAX_LENGTH = 5000
+
+
+class ResponseQuerySet(models.QuerySet):
+    def for_stream(self, stream: str) -> ResponseQuerySet:
+        return self.filter(stream=stream)
+
+
+class Response(models.Model):
+    """A customer's answer to one invitation, with the segment values as they were when given.
+
+    The snapshot fields never follow later changes to the account, so history does not move.
+    """
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="responses")
+    stream = models.CharField(max_length=16, choices=Stream.choices)
+    wave = models.ForeignKey(Wave, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="responses")
+    account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="responses")
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    category = models.CharField(max_length=16, choices=Category.choices)
+    reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
+    improvement = models.TextField(
+        "what would make it a 10", blank=True, max_length=REASON_MAX_LENGTH, help_text="Asked of passives."
+    )
+    # Snapshot at answer time
+    segment = models.CharField(max_length=16, blank=True)
+    plan_tier = models.CharField(max_length=50, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.CharField(max_length=16, blank=True)
+    region = models.CharField(max_length=50, blank=True)
+    arr_tier = models.CharField(max_length=16, blank=True)
+    product_line = models.CharField(max_length=100, blank=True)
+    csm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cohort = models.CharField(max_length=8, blank=True, help_text="The quarter the customer started: 2024-Q2.")
+    tenure_months = models.PositiveIntegerField(null=True, blank=True)
+    touchpoint = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=64, blank=True)
+    agent = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    device_class = models.CharField(max_length=8, choices=DeviceClass.choices, default=DeviceClass.UNKNOWN)
+    submitted_at = models.DateTimeField(default=dj_timezone.now)
+    updated_at = models.DateTimeField(default=dj_timezone.now)
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__lte=10), name="response_score_0_10"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(category="promoter", score__gte=9)
+                    | models.Q(category="passive", score__in=[7, 8])
+                    | models.Q(category="detractor", score__lte=6)
+                ),
+                name="response_category_matches_score",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["stream", "submitted_at"]),
+            models.Index(fields=["account", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} from {self.contact} ({self.stream})"
+
+    def editable_until(self) -> datetime:
+        from datetime import timedelta
+
+        return self.submitted_at + timedelta(hours=self.program.edit_window_hours)
+
+
+class Referral(models.Model):
+    """A colleague a promoter referred from the thank-you page."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="referrals")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    company = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["response", "email"], name="one_referral_per_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,7 +22,18 @@ from outbox.services import email_send_now, emails_dispatch, emails_queue
 
 from . import cadence
 from .emails import SurveyMailer, survey_email
-from .models import Event, Invitation, Program, SkipReason, Stream, Wave
+from .models import (
+    DeviceClass,
+    Event,
+    Invitation,
+    Program,
+    Referral,
+    Response,
+    SkipReason,
+    Stream,
+    Wave,
+    category_for,
+)
 from .selectors import contact_skip_reason, eligibility
 
 logger = logging.getLogger(__name__)
@@ -221,9 +232,7 @@ def _link_emails(invitations: list[Invitation], field: str, kind: str) -> None:
     """Point each invitation at its outbox row ("<kind>:<invitation id>"), in one UPDATE."""
     if invitations:
         row = OutgoingEmail.objects.filter(key=Concat(Value(f"{kind}:"), Cast(OuterRef("pk"), CharField())))
-        Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(
-            **{field: Subquery(row.values("pk")[:1])}
-        )
+        Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(**{field: Subquery(row.values("pk")[:1])})
 
 
 def _skip_at_send(invitation: Invitation, now: datetime) -> str:
@@ -314,3 +323,109 @@ def preview_invitation(program: Program, *, email: str = "pat@example.com", name
         expires_at=now + timedelta(days=program.link_expiry_days),
         **Invitation.new_token_fields(),
     )
+
+
+# Responses ----------------------------------------------------------------------------------------
+
+
+class AnswerClosed(Exception):
+    """The invitation was answered and its edit window is over."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    response: Response
+    created: bool
+    previous_category: str  # "" on the first answer
+
+
+def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
+    """The segment values of the account (and the event, for transactional) at answer time."""
+    account = invitation.account
+    started = account.customer_since
+    properties = invitation.properties or {}
+    return {
+        "segment": account.segment,
+        "plan_tier": account.plan_tier,
+        "industry": account.industry,
+        "company_size": company_size(account.employee_count),
+        "region": account.region,
+        "arr_tier": account.arr_tier,
+        "product_line": account.product_line,
+        "csm_id": account.csm_id,
+        "team_id": account.team_id,
+        "cohort": f"{started.year}-Q{(started.month - 1) // 3 + 1}" if started else "",
+        "tenure_months": months_between(started, timezone.localdate(now)) if started else None,
+        "touchpoint": str(properties.get("touchpoint", ""))[:64],
+        "channel": str(properties.get("channel", ""))[:64],
+        "agent": str(properties.get("agent", ""))[:200],
+    }
+
+
+def company_size(employees: int | None) -> str:
+    if employees is None:
+        return ""
+    for limit, label in ((50, "1–49"), (250, "50–249"), (1000, "250–999"), (5000, "1000–4999")):
+        if employees < limit:
+            return label
+    return "5000+"
+
+
+def months_between(start: date, end: date) -> int:
+    return max((end.year - start.year) * 12 + end.month - start.month - (end.day < start.day), 0)
+
+
+def response_submit(
+    *, invitation: Invitation, score: int, reason: str, device_class: str = "", language: str = ""
+) -> SubmitResult:
+    """Save the answer to an invitation: the first one, or a change inside the edit window.
+
+    The invitation row is locked first, so concurrent posts for one link run one after another;
+    the one-to-one constraint is the last guard. Raises AnswerClosed after the edit window.
+    The follow-up routing hooks in here, in the same transaction.
+    """
+    category = category_for(score)
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        response = Response.objects.select_related("program").filter(invitation=invitation).first()
+        if response is None:
+            response = Response.objects.create(
+                invitation=invitation,
+                program=invitation.program,
+                stream=invitation.stream,
+                wave_id=invitation.wave_id,
+                contact_id=invitation.contact_id,
+                account_id=invitation.account_id,
+                score=score,
+                category=category,
+                reason=reason,
+                device_class=device_class or DeviceClass.UNKNOWN,
+                language=language,
+                submitted_at=now,
+                updated_at=now,
+                **response_snapshot(invitation, now),
+            )
+            Invitation.objects.filter(pk=invitation.pk).update(responded_at=now)
+            return SubmitResult(response, created=True, previous_category="")
+        if now >= response.editable_until():
+            raise AnswerClosed
+        previous = response.category
+        response.score, response.category, response.reason, response.updated_at = score, category, reason, now
+        response.save(update_fields=["score", "category", "reason", "updated_at"])
+        return SubmitResult(response, created=False, previous_category=previous)
+
+
+def response_improvement_add(*, response: Response, text: str) -> None:
+    """A passive's answer to "what would make it a 10?"."""
+    Response.objects.filter(pk=response.pk).update(improvement=text, updated_at=timezone.now())
+
+
+def referral_create(*, response: Response, name: str, email: str, company: str = "", note: str = "") -> Referral:
+    """Record a colleague a promoter referred; the same email twice is one referral."""
+    referral, _ = Referral.objects.get_or_create(
+        response=response,
+        email=email.strip().lower(),
+        defaults={"name": name, "company": company, "note": note},
+    )
+    return referral

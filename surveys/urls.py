@@ -16,5 +16,8 @@ urlpatterns = [
     path("waves/<int:pk>/", views.wave_detail, name="wave_detail"),
     # Customer pages
     path("s/<str:token>/", views.answer, name="answer"),
+    path("s/<str:token>/thanks/", views.thanks, name="thanks"),
+    path("s/<str:token>/improve/", views.thanks, {"form_name": "improve"}, name="improve"),
+    path("s/<str:token>/refer/", views.thanks, {"form_name": "refer"}, name="refer"),
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

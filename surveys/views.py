@@ -1,19 +1,24 @@
 """Staff pages for programs and waves, and the customers' own pages (answer, unsubscribe)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from accounts.permissions import ADMIN_ONLY, public, roles
+from followups.models import detractor_sla_hours
 
 from . import cadence, selectors, services
-from .emails import survey_email
-from .forms import ProgramForm
-from .models import Invitation, Program, SkipReason, Stream, Wave, token_hash
+from .devices import device_class
+from .emails import supported_language, survey_email
+from .forms import AnswerForm, ImprovementForm, ProgramForm, ReferralForm
+from .models import Category, Invitation, Program, Response, ReviewOffer, SkipReason, Stream, Wave, token_hash
 
 
 @roles(*ADMIN_ONLY)
@@ -130,7 +135,8 @@ def wave_detail(request, pk: int):
     return render(request, template, context)
 
 
-# Customer pages: no login. The token is the only key; anything wrong is a friendly page.
+# Customer pages: no login. The token is the only key; anything wrong is a friendly page with the
+# right status (404 unknown, 410 closed, 429 too many attempts), never a 500 and never more detail.
 
 
 def invitation_for_token(token: str) -> Invitation | None:
@@ -141,33 +147,147 @@ def invitation_for_token(token: str) -> Invitation | None:
     )
 
 
-@public
-def answer(request, token: str):
-    """The answer page. A GET never records anything (mail scanners fetch every link)."""
+def _customer_page(request, invitation: Invitation | None, template: str, context=None, status: int = 200):
+    """Render a customer page in the contact's language."""
+    language = supported_language(invitation.contact.locale) if invitation else translation.get_language()
+    with translation.override(language):
+        response = render(request, template, {"invitation": invitation, **(context or {})}, status=status)
+        response["Content-Language"] = language
+    return response
+
+
+def _rate_limited(request, token: str) -> bool:
+    """Every limit that applies is counted; any one over its rate refuses the request."""
+    if request.method == "POST":
+        limits = [
+            ("answer-token", lambda group, request: token, settings.ANSWER_RATE_PER_TOKEN),
+            ("answer-ip", "ip", settings.ANSWER_RATE_PER_IP),
+        ]
+    else:
+        limits = [("public-ip", "ip", settings.PUBLIC_RATE_PER_IP)]
+    hits = [is_ratelimited(request, group=g, key=k, rate=r, increment=True) for g, k, r in limits]
+    return any(hits)
+
+
+def _open_invitation(request, token: str) -> tuple[Invitation | None, HttpResponse | None]:
+    """The invitation behind a link, or the page that explains why it cannot be used."""
+    if _rate_limited(request, token):
+        return None, _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
     invitation = invitation_for_token(token)
     if invitation is None:
-        return render(request, "surveys/public/link_invalid.html", status=404)
-    if invitation.is_expired:
-        return render(request, "surveys/public/link_expired.html", status=410)
-    score = request.GET.get("score", "")
+        return None, _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
+    if invitation.contact.unsubscribed_at:
+        return None, _customer_page(request, invitation, "surveys/public/link_unsubscribed.html", status=410)
+    return invitation, None
+
+
+def _existing_response(invitation: Invitation) -> Response | None:
+    return Response.objects.select_related("program").filter(invitation=invitation).first()
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def answer(request, token: str):
+    """The answer page. A GET never records anything: mail scanners and previewers fetch every link."""
+    invitation, refusal = _open_invitation(request, token)
+    if refusal:
+        return refusal
+    response = _existing_response(invitation)
+    if response and timezone.now() >= response.editable_until():
+        return _customer_page(request, invitation, "surveys/public/already_answered.html", {"response": response})
+    if response is None and invitation.is_expired:
+        return _customer_page(request, invitation, "surveys/public/link_expired.html", status=410)
+    status = 200
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                services.response_submit(
+                    invitation=invitation,
+                    score=form.cleaned_data["score"],
+                    reason=form.cleaned_data["reason"],
+                    device_class=device_class(request.headers.get("User-Agent", "")),
+                    language=supported_language(invitation.contact.locale),
+                )
+            except services.AnswerClosed:
+                return _customer_page(request, invitation, "surveys/public/already_answered.html")
+            return redirect("surveys:thanks", token=token)
+        status = 400
+    elif response:
+        form = AnswerForm(initial={"score": response.score, "reason": response.reason})
+    else:
+        form = AnswerForm(initial={"score": _score_from_link(request.GET.get("score", ""))})
     context = {
-        "invitation": invitation,
+        "form": form,
         "program": invitation.program,
-        "question": invitation.program.question_text,
-        "selected": int(score) if score.isdigit() and 0 <= int(score) <= 10 else None,
+        "selected": _score_from_link(str(form["score"].value() or "")),
         "scale": range(11),
+        "response": response,
     }
-    return render(request, "surveys/public/answer.html", context)
+    return _customer_page(request, invitation, "surveys/public/answer.html", context, status=status)
+
+
+def _score_from_link(value: str) -> int | None:
+    return int(value) if value.isdigit() and 0 <= int(value) <= 10 else None
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def thanks(request, token: str, form_name: str = ""):
+    """The thank-you page for the answer's category, with its follow-up forms."""
+    invitation, refusal = _open_invitation(request, token)
+    if refusal:
+        return refusal
+    response = _existing_response(invitation)
+    if response is None:
+        return redirect("surveys:answer", token=token)
+    program = response.program
+    editable = timezone.now() < response.editable_until()
+    improvement_form = ImprovementForm()
+    referral_form = ReferralForm()
+    done = request.GET.get("done", "")
+    status = 200
+    if request.method == "POST":
+        if form_name == "improve" and response.category == Category.PASSIVE:
+            improvement_form = ImprovementForm(request.POST)
+            if improvement_form.is_valid():
+                services.response_improvement_add(response=response, text=improvement_form.cleaned_data["improvement"])
+                return redirect(reverse("surveys:thanks", args=[token]) + "?done=improvement")
+        elif form_name == "refer" and response.category == Category.PROMOTER and program.referral_enabled:
+            referral_form = ReferralForm(request.POST)
+            if referral_form.is_valid():
+                services.referral_create(response=response, **referral_form.cleaned_data)
+                return redirect(reverse("surveys:thanks", args=[token]) + "?done=referral")
+        else:
+            return _customer_page(request, invitation, "surveys/public/link_invalid.html", status=404)
+        status = 400
+    offer_review = bool(program.review_url) and (
+        program.review_offer == ReviewOffer.EVERYONE or response.category == Category.PROMOTER
+    )
+    context = {
+        "response": response,
+        "program": program,
+        "editable": editable,
+        "sla_hours": detractor_sla_hours(response.segment),
+        "offer_review": offer_review,
+        "improvement_form": improvement_form,
+        "referral_form": referral_form,
+        "done": done,
+    }
+    return _customer_page(request, invitation, "surveys/public/thanks.html", context, status=status)
 
 
 @public
 @csrf_exempt  # RFC 8058 one-click POSTs come from mail clients without a CSRF token; the token authorises.
+@require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
+    if _rate_limited(request, token):
+        return _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
     invitation = invitation_for_token(token)
     if invitation is None:
-        return render(request, "surveys/public/link_invalid.html", status=404)
+        return _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
     contact = invitation.contact
     if request.method == "POST":
         services.contact_unsubscribe(contact=contact)
-        return render(request, "surveys/public/unsubscribed.html", {"program": invitation.program})
-    return render(request, "surveys/public/unsubscribe.html", {"invitation": invitation, "contact": contact})
+        return _customer_page(request, invitation, "surveys/public/unsubscribed.html", {"program": invitation.program})
+    return _customer_page(request, invitation, "surveys/public/unsubscribe.html", {"contact": contact})

@@ -102,7 +102,7 @@ def form_data(program, **changes):
         "quiet_period_days": program.quiet_period_days, "reminder_enabled": "on", "reminder_after_days": 3,
         "link_expiry_days": 30, "is_active": "on", "cadence_months": program.cadence_months,
         "send_day": program.send_day, "send_hour": program.send_hour, "timezone": program.timezone,
-        "start_date": program.start_date.isoformat(),
+        "start_date": program.start_date.isoformat(), "edit_window_hours": 24, "review_offer": "everyone",
     }  # fmt: skip
     data.update(changes)
     return data

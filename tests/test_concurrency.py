@@ -72,3 +72,39 @@ def test_two_senders_racing_for_the_same_rows_send_each_once(wave_audience, monk
     assert len(mail.outbox) == 60
     assert len({m.to[0] for m in mail.outbox}) == 60
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 60
+
+
+def test_twenty_concurrent_posts_for_one_link_make_one_response(transactional_db, settings, monkeypatch):
+    import time
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from surveys.models import Response
+
+    from .factories import InvitationFactory
+
+    settings.ANSWER_RATE_PER_TOKEN = settings.ANSWER_RATE_PER_IP = "1000/m"
+    snapshot = services.response_snapshot
+
+    def slow_snapshot(*args, **kwargs):  # widen the window between "is there a response?" and the insert
+        time.sleep(0.05)
+        return snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(services, "response_snapshot", slow_snapshot)
+    invitation = InvitationFactory()
+    url = reverse("surveys:answer", args=[invitation.token])
+    statuses = []
+    scores = iter(range(20))
+    lock = threading.Lock()
+
+    def post():
+        with lock:
+            score = next(scores) % 11
+        statuses.append(Client().post(url, {"score": score, "reason": f"try {score}"}).status_code)
+
+    run_in_threads(post, count=20)
+    assert statuses == [302] * 20  # the first creates, the others edit inside the window
+    assert Response.objects.count() == 1
+    response = Response.objects.get()
+    assert response.reason == f"try {response.score}"  # one post's score and reason, never a mix

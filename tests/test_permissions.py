@@ -35,13 +35,16 @@ URL_KWARGS = {
     "surveys:wave_detail": lambda f: {"pk": f["wave"].pk},
     "surveys:answer": lambda f: {"token": f["invitation"].token},
     "surveys:unsubscribe": lambda f: {"token": f["invitation"].token},
+    "surveys:thanks": lambda f: {"token": f["invitation"].token},
+    "surveys:improve": lambda f: {"token": f["invitation"].token},
+    "surveys:refer": lambda f: {"token": f["invitation"].token},
 }
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
 POST_ONLY = {"accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send"}
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
 PUBLIC = {
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
-    "surveys:answer", "surveys:unsubscribe",
+    "surveys:answer", "surveys:unsubscribe", "surveys:thanks", "surveys:improve", "surveys:refer",
 }  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
     "customers:import_list", "customers:import_detail", "accounts:user_list", "accounts:user_create",

@@ -132,6 +132,14 @@ else:
         }
     }
 
+# Customer pages: rate limits (django-ratelimit, counted in the cache) per link and per client IP.
+# Behind a proxy, REMOTE_ADDR is the proxy's: set RATELIMIT_IP_META_KEY in a settings override.
+ANSWER_RATE_PER_TOKEN = env.rate("ANSWER_RATE_PER_TOKEN", "10/m")
+ANSWER_RATE_PER_IP = env.rate("ANSWER_RATE_PER_IP", "60/m")
+PUBLIC_RATE_PER_IP = env.rate("PUBLIC_RATE_PER_IP", "120/m")
+# Counting is exact on Redis (atomic increments); the embedded file cache is close enough for one
+# machine in development.
+
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,0 +1,362 @@
+"""Customers answer: the public page, the response it saves, the thank-you pages."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Segment
+from followups.models import SlaPolicy
+from surveys import services
+from surveys.models import Category, Referral, Response, ReviewOffer
+
+from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, TransactionalProgramFactory
+
+
+@pytest.fixture
+def invitation(db, csm):
+    account = AccountFactory(
+        segment=Segment.MID_MARKET, plan_tier="Growth", industry="Retail", region="EMEA", arr=120_000,
+        employee_count=300, product_line="Analytics", csm=csm, team=csm.team,
+        customer_since=timezone.localdate() - timedelta(days=800),
+    )  # fmt: skip
+    return InvitationFactory(contact=ContactFactory(account=account, name="Ada Lovelace"))
+
+
+def answer_url(invitation, **query):
+    url = reverse("surveys:answer", args=[invitation.token])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_a_get_with_any_score_records_nothing(client, invitation):
+    for score in ["0", "7", "10", "11", "-1", "x", "9&reason=spam"]:
+        page = client.get(answer_url(invitation, score=score))
+        assert page.status_code == 200
+    assert Response.objects.count() == 0
+    invitation.refresh_from_db()
+    assert invitation.responded_at is None
+
+
+def test_a_score_clicked_in_the_email_arrives_preselected(client, invitation):
+    html = client.get(answer_url(invitation, score=3)).content.decode()
+    assert re.search(r'value="3" checked', html)
+    assert html.count("checked") == 1
+    assert '<legend id="question">How likely are you to recommend Acme Cloud to a friend or colleague?</legend>' in html
+    assert "0 – Not at all likely" in html
+    assert "10 – Extremely likely" in html
+
+
+def test_a_post_creates_one_response_with_the_snapshot(client, invitation, csm):
+    page = client.post(
+        answer_url(invitation),
+        {"score": "4", "reason": "  Slow <script>alert(1)</script> support  "},
+        HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
+    )
+    assert page.status_code == 302
+    assert page["Location"] == reverse("surveys:thanks", args=[invitation.token])
+    response = Response.objects.get()
+    assert (response.score, response.category) == (4, Category.DETRACTOR)
+    assert response.reason == "  Slow <script>alert(1)</script> support  "  # stored as given
+    assert response.stream == invitation.stream
+    assert (response.program, response.contact, response.account) == (
+        invitation.program,
+        invitation.contact,
+        invitation.account,
+    )
+    assert response.segment == Segment.MID_MARKET
+    assert (response.plan_tier, response.industry, response.region, response.product_line) == (
+        "Growth",
+        "Retail",
+        "EMEA",
+        "Analytics",
+    )
+    assert response.arr_tier == "50k–250k"
+    assert response.company_size == "250–999"
+    assert response.csm == csm and response.team == csm.team
+    assert re.fullmatch(r"\d{4}-Q[1-4]", response.cohort)
+    assert response.tenure_months == 26
+    assert response.device_class == "mobile"
+    invitation.refresh_from_db()
+    assert invitation.responded_at == response.submitted_at
+
+
+def test_the_snapshot_does_not_follow_the_account(client, invitation):
+    client.post(answer_url(invitation), {"score": "9", "reason": ""})
+    account = invitation.account
+    account.plan_tier, account.segment, account.arr = "Enterprise Plus", Segment.ENTERPRISE, 2_000_000
+    account.save()
+    response = Response.objects.get()
+    assert (response.plan_tier, response.segment, response.arr_tier) == ("Growth", Segment.MID_MARKET, "50k–250k")
+
+
+def test_transactional_responses_carry_the_event(client, db):
+    invitation = InvitationFactory(
+        program=TransactionalProgramFactory(),
+        properties={"touchpoint": "ticket", "channel": "chat", "agent": "Sam", "ticket_id": "T-1"},
+    )
+    client.post(answer_url(invitation), {"score": "10", "reason": "Fast"})
+    response = Response.objects.get()
+    assert (response.stream, response.touchpoint, response.channel, response.agent) == (
+        "transactional",
+        "ticket",
+        "chat",
+        "Sam",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"score": "11"}, "score", "The score must be a whole number from 0 to 10."),
+        ({"score": "-1"}, "score", "The score must be a whole number from 0 to 10."),
+        ({"score": "7.5"}, "score", "The score must be a whole number from 0 to 10."),
+        ({"score": "seven"}, "score", "The score must be a whole number from 0 to 10."),
+        ({"score": ""}, "score", "Please choose a score from 0 to 10."),
+        ({}, "score", "Please choose a score from 0 to 10."),
+        ({"score": "5", "reason": "x" * 5001}, "reason", "Please keep your answer under 5000 characters."),
+    ],
+)
+def test_bad_input_gets_a_400_with_the_field_message(client, invitation, data, field, message):
+    page = client.post(answer_url(invitation), data)
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert f'id="{field}-error">{message}</p>' in html
+    assert Response.objects.count() == 0
+
+
+def test_an_empty_reason_and_the_longest_reason_are_accepted(client, invitation, db):
+    assert client.post(answer_url(invitation), {"score": "8", "reason": ""}).status_code == 302
+    other = InvitationFactory()
+    assert client.post(answer_url(other), {"score": "8", "reason": "é" * 5000}).status_code == 302
+    assert len(Response.objects.get(invitation=other).reason) == 5000
+
+
+def test_customer_text_is_escaped_wherever_it_is_shown(client, invitation):
+    client.post(answer_url(invitation), {"score": "9", "reason": "<img src=x onerror=alert(1)>"})
+    html = client.get(answer_url(invitation)).content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img src=x" not in html
+
+
+@pytest.mark.parametrize(
+    ("make_url", "status", "text"),
+    [
+        (lambda i: reverse("surveys:answer", args=["0" * 40]), 404, "This link doesn"),
+        (lambda i: reverse("surveys:answer", args=[i.token[:-1] + ("0" if i.token[-1] != "0" else "1")]), 404, "doesn"),
+        (lambda i: reverse("surveys:answer", args=[i.token[:20]]), 404, "doesn"),
+        (lambda i: reverse("surveys:answer", args=["x" * 500]), 404, "doesn"),
+        (lambda i: reverse("surveys:thanks", args=["nope"]), 404, "doesn"),
+    ],
+)
+def test_unknown_or_altered_links_get_a_friendly_404(client, invitation, make_url, status, text):
+    for method in (client.get, client.post):
+        page = method(make_url(invitation), {"score": "5"} if method == client.post else None)
+        assert page.status_code == status
+        assert text in page.content.decode()
+        assert invitation.contact.email not in page.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_an_expired_link_gets_a_friendly_410(client, invitation):
+    with time_machine.travel(invitation.expires_at + timedelta(minutes=1), tick=False):
+        assert client.get(answer_url(invitation)).status_code == 410
+        page = client.post(answer_url(invitation), {"score": "5"})
+    assert page.status_code == 410
+    assert "This survey has closed" in page.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_an_unsubscribed_contact_gets_a_friendly_410(client, invitation):
+    services.contact_unsubscribe(contact=invitation.contact)
+    page = client.post(answer_url(invitation), {"score": "5"})
+    assert page.status_code == 410
+    assert "You have unsubscribed" in page.content.decode()
+    assert Response.objects.count() == 0
+
+
+def test_an_edit_inside_the_window_updates_and_outside_it_is_refused(client, invitation):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.post(answer_url(invitation), {"score": "3", "reason": "Bad"})
+    with time_machine.travel(start + timedelta(hours=23), tick=False):
+        html = client.get(answer_url(invitation)).content.decode()
+        assert 'value="3" checked' in html and "You can change your answer until" in html
+        assert client.post(answer_url(invitation), {"score": "8", "reason": "Better now"}).status_code == 302
+    response = Response.objects.get()
+    assert (response.score, response.category, response.reason) == (8, Category.PASSIVE, "Better now")
+    assert response.submitted_at == start and response.updated_at == start + timedelta(hours=23)
+    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        page = client.post(answer_url(invitation), {"score": "10", "reason": "Changed again"})
+        assert "Thank you, you already answered" in page.content.decode()
+        assert "Thank you, you already answered" in client.get(answer_url(invitation)).content.decode()
+    assert Response.objects.get().score == 8
+
+
+def test_the_edit_window_is_a_program_setting(client, db):
+    invitation = InvitationFactory(program=ProgramFactory(edit_window_hours=2))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.post(answer_url(invitation), {"score": "3"})
+    with time_machine.travel(start + timedelta(hours=3), tick=False):
+        client.post(answer_url(invitation), {"score": "9"})
+    assert Response.objects.get().score == 3
+
+
+def test_double_posts_make_one_response(client, invitation):
+    for _ in range(3):
+        client.post(answer_url(invitation), {"score": "6", "reason": "Meh"})
+    assert Response.objects.count() == 1
+
+
+def test_the_service_refuses_a_score_outside_the_scale(invitation):
+    with pytest.raises(ValueError, match="0–10"):
+        services.response_submit(invitation=invitation, score=11, reason="")
+
+
+def test_rate_limits_answer_with_a_friendly_429(client, invitation, settings):
+    settings.ANSWER_RATE_PER_TOKEN = "3/m"
+    statuses = [client.post(answer_url(invitation), {"score": "5"}).status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    page = client.post(answer_url(invitation), {"score": "5"})
+    assert page.status_code == 429
+    assert "Please wait a minute" in page.content.decode()
+
+
+def test_the_rate_limit_per_ip_covers_many_links(client, db, settings):
+    settings.ANSWER_RATE_PER_IP = "2/m"
+    invitations = [InvitationFactory() for _ in range(3)]
+    statuses = [client.post(answer_url(i), {"score": "5"}).status_code for i in invitations]
+    assert statuses == [302, 302, 429]
+    assert Response.objects.count() == 2
+
+
+def test_csrf_works_for_a_customer_on_first_visit(invitation):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(answer_url(invitation), {"score": "5"}).status_code == 403  # no token, no answer
+    html = browser.get(answer_url(invitation)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    page = browser.post(answer_url(invitation), {"score": "5", "csrfmiddlewaretoken": token})
+    assert page.status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_the_detractor_thanks_page_promises_the_segment_sla(client, invitation):
+    SlaPolicy.objects.create(segment=Segment.MID_MARKET, detractor_hours=12)
+    page = client.post(answer_url(invitation), {"score": "2"}, follow=True)
+    html = page.content.decode()
+    assert "sorry" in html
+    assert "within 12 hours" in html
+
+
+def test_the_passive_thanks_page_asks_what_would_make_it_a_10(client, invitation):
+    html = client.post(answer_url(invitation), {"score": "7"}, follow=True).content.decode()
+    assert "What would make it a 10?" in html
+    improve = reverse("surveys:improve", args=[invitation.token])
+    assert client.post(improve, {"improvement": "x" * 5001}).status_code == 400
+    page = client.post(improve, {"improvement": "Faster exports"}, follow=True)
+    assert "we have your idea" in page.content.decode()
+    assert Response.objects.get().improvement == "Faster exports"
+
+
+def test_the_promoter_thanks_page_offers_a_review_and_records_a_referral(client, db):
+    program = ProgramFactory(review_url="https://reviews.example.com/acme", review_offer=ReviewOffer.PROMOTERS)
+    invitation = InvitationFactory(program=program)
+    html = client.post(answer_url(invitation), {"score": "10"}, follow=True).content.decode()
+    assert 'href="https://reviews.example.com/acme"' in html
+    refer = reverse("surveys:refer", args=[invitation.token])
+    bad = client.post(refer, {"name": "", "email": "not-an-email"})
+    assert bad.status_code == 400
+    assert "Enter a valid email address." in bad.content.decode()
+    for _ in range(2):  # a double click is one referral
+        page = client.post(refer, {"name": "Grace Hopper", "email": "Grace@Example.com", "company": "Navy"})
+        assert page.status_code == 302
+    referral = Referral.objects.get()
+    assert (referral.name, referral.email, referral.response.invitation) == (
+        "Grace Hopper",
+        "grace@example.com",
+        invitation,
+    )
+
+
+def test_the_review_link_follows_the_program_setting(client, db):
+    gated = ProgramFactory(review_url="https://reviews.example.com/a", review_offer=ReviewOffer.PROMOTERS)
+    open_to_all = ProgramFactory(review_url="https://reviews.example.com/b", review_offer=ReviewOffer.EVERYONE)
+    for program, expected in ((gated, False), (open_to_all, True)):
+        invitation = InvitationFactory(program=program)
+        html = client.post(answer_url(invitation), {"score": "3"}, follow=True).content.decode()
+        assert (program.review_url in html) is expected
+
+
+def test_referrals_are_for_promoters_only(client, invitation):
+    client.post(answer_url(invitation), {"score": "4"})
+    page = client.post(reverse("surveys:refer", args=[invitation.token]), {"name": "A", "email": "a@example.com"})
+    assert page.status_code == 404
+    assert Referral.objects.count() == 0
+
+
+def test_the_thanks_page_without_an_answer_goes_back_to_the_question(client, invitation):
+    page = client.get(reverse("surveys:thanks", args=[invitation.token]))
+    assert page.status_code == 302 and page["Location"] == answer_url(invitation)
+
+
+def test_german_contacts_get_the_page_in_german(client, db):
+    invitation = InvitationFactory(contact=ContactFactory(locale="de-AT"))
+    page = client.get(answer_url(invitation))
+    html = page.content.decode()
+    assert page["Content-Language"] == "de"
+    assert '<html lang="de">' in html
+    assert "Wie wahrscheinlich ist es, dass Sie Acme Cloud einem Freund oder Kollegen empfehlen?" in html
+    assert "0 – Überhaupt nicht wahrscheinlich" in html
+    bad = client.post(answer_url(invitation), {"score": "12"}).content.decode()
+    assert "Die Bewertung muss eine ganze Zahl von 0 bis 10 sein." in bad
+    thanks = client.post(answer_url(invitation), {"score": "2"}, follow=True).content.decode()
+    assert "innerhalb von 24 Stunden" in thanks
+
+
+def test_the_page_is_light_and_makes_no_third_party_requests(client, invitation):
+    html = client.get(answer_url(invitation)).content.decode()
+    assert len(html.encode()) < 10_000
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<script" not in html  # answerable without JavaScript: there is none
+    assert 'name="viewport"' in html
+
+
+def _po_entries(path):
+    """(msgid, msgstr) of every singular entry of a .po file."""
+    text = path.read_text(encoding="utf-8")
+    entries = []
+    for block in text.split("\n\n"):
+        msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        msgstr = re.search(r'^msgstr ((?:".*"\n?)+)', block, re.M)
+        if msgid and msgstr:
+            join = lambda m: "".join(re.findall(r'"(.*)"', m.group(1))).replace('\\"', '"')  # noqa: E731
+            if join(msgid):
+                entries.append((join(msgid), join(msgstr)))
+    return entries
+
+
+def test_the_german_catalogue_is_complete_and_compiled():
+    from django.conf import settings
+    from django.utils import translation
+
+    entries = _po_entries(settings.BASE_DIR / "locale" / "de" / "LC_MESSAGES" / "django.po")
+    assert len(entries) > 50
+    assert [msgid for msgid, msgstr in entries if not msgstr] == []
+    with translation.override("de"):
+        stale = [msgid for msgid, msgstr in entries if translation.gettext(msgid) != msgstr]
+    assert stale == [], "django.mo is older than django.po: run `make messages`"
+
+
+def test_the_survey_email_is_in_the_contacts_language(db):
+    from surveys.emails import survey_email
+
+    invitation = InvitationFactory(contact=ContactFactory(locale="de", name="Jürgen Weber"))
+    row = survey_email(invitation)
+    assert row.subject == "Wie wahrscheinlich ist es, dass Sie Acme Cloud empfehlen?"
+    assert "Hallo Jürgen," in row.body_text
+    assert "0 – Überhaupt nicht wahrscheinlich" in row.body_html
+    assert "Abmelden" in row.body_html

@@ -1,0 +1,79 @@
+"""A customer answers in a real browser (Debian's Chromium driven by Playwright), keyboard only."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from surveys import services
+from surveys.models import Category, Response
+
+from .factories import ContactFactory, ProgramFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and os.environ.get("CI") != "true",
+        reason="needs Debian's chromium (apt-get install chromium); CI installs it",
+    ),
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still
+    # plain synchronous calls between browser steps.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 740})
+        third_party = []
+        context.on("request", lambda r: None if r.url.startswith("http://localhost") else third_party.append(r.url))
+        yield context.new_page()
+        browser.close()
+        assert third_party == [], "the customer page asked another server for something"
+
+
+def test_a_customer_answers_from_the_emailed_link_with_the_keyboard_only(live_server, settings, page):
+    settings.SITE_URL = live_server.url
+    ProgramFactory(send_day=1, send_hour=0, timezone="UTC", product_name="Acme Cloud")
+    contact = ContactFactory(email="ada@customer.example.com", name="Ada Lovelace")
+    services.tick()  # the wave is due: invite, queue, send (eager Celery in tests)
+
+    message = next(m for m in mail.outbox if m.to == [contact.email])
+    html = message.alternatives[0][0]
+    link = re.search(r'href="([^"?]+/s/[0-9a-f]+/)"', html).group(1)
+    assert link.startswith(live_server.url)
+
+    page.goto(link)
+    assert page.locator("legend").inner_text() == (
+        "How likely are you to recommend Acme Cloud to a friend or colleague?"
+    )
+    page.keyboard.press("Tab")  # into the radio group
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "score-0"
+    outline = page.evaluate("getComputedStyle(document.querySelector('label[for=score-0]')).outlineStyle")
+    assert outline == "solid"  # focus is visible
+    for _ in range(9):
+        page.keyboard.press("ArrowRight")  # arrows move through the scale and select
+    assert page.evaluate("document.activeElement.value") == "9"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "reason"
+    page.keyboard.type("Support <b>fixed</b> it fast")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/thanks/$"))
+    assert "Thank you, that means a lot to us" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # usable at 360 px
+
+    response = Response.objects.get()
+    assert (response.score, response.category) == (9, Category.PROMOTER)
+    assert response.reason == "Support <b>fixed</b> it fast"
+    assert response.contact == contact
