@@ -387,9 +387,10 @@ def response_submit(
     category = category_for(score)
     now = timezone.now()
     with transaction.atomic():
-        Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
-        response = Response.objects.select_related("program").filter(invitation=invitation).first()
-        if response is None:
+        # Claiming the invitation (an UPDATE takes its row lock) decides who answers first; a
+        # concurrent post waits here and, once the first commits, finds it answered and edits.
+        first = Invitation.objects.filter(pk=invitation.pk, responded_at__isnull=True).update(responded_at=now)
+        if first:
             response = Response.objects.create(
                 invitation=invitation,
                 program=invitation.program,
@@ -406,8 +407,9 @@ def response_submit(
                 updated_at=now,
                 **response_snapshot(invitation, now),
             )
-            Invitation.objects.filter(pk=invitation.pk).update(responded_at=now)
             return SubmitResult(response, created=True, previous_category="")
+        Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").get()
+        response = Response.objects.select_related("program").get(invitation=invitation)
         if now >= response.editable_until():
             raise AnswerClosed
         previous = response.category

@@ -142,9 +142,10 @@ def wave_detail(request, pk: int):
 def invitation_for_token(token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.select_related("program", "contact", "account").filter(token_hash=token_hash(token)).first()
-    )
+    try:
+        return Invitation.objects.select_related("program", "contact", "account").get(token_hash=token_hash(token))
+    except Invitation.DoesNotExist:
+        return None
 
 
 def _customer_page(request, invitation: Invitation | None, template: str, context=None, status: int = 200):
@@ -182,7 +183,10 @@ def _open_invitation(request, token: str) -> tuple[Invitation | None, HttpRespon
 
 
 def _existing_response(invitation: Invitation) -> Response | None:
-    return Response.objects.select_related("program").filter(invitation=invitation).first()
+    try:
+        return Response.objects.select_related("program").get(invitation=invitation)
+    except Response.DoesNotExist:
+        return None
 
 
 @public
@@ -192,11 +196,12 @@ def answer(request, token: str):
     invitation, refusal = _open_invitation(request, token)
     if refusal:
         return refusal
-    response = _existing_response(invitation)
+    if invitation.responded_at is None and invitation.is_expired:
+        return _customer_page(request, invitation, "surveys/public/link_expired.html", status=410)
+    # A POST goes straight to the service, which locks the invitation and decides create or edit.
+    response = _existing_response(invitation) if request.method == "GET" and invitation.responded_at else None
     if response and timezone.now() >= response.editable_until():
         return _customer_page(request, invitation, "surveys/public/already_answered.html", {"response": response})
-    if response is None and invitation.is_expired:
-        return _customer_page(request, invitation, "surveys/public/link_expired.html", status=410)
     status = 200
     if request.method == "POST":
         form = AnswerForm(request.POST)

@@ -1,0 +1,194 @@
+"""Benchmark: answer submissions under load against gunicorn (2 workers) on PostgreSQL.
+
+Posts answers for distinct invitations (each creates a response, through the whole middleware
+stack, CSRF included) and, in the same run against the same server, posts to a minimal Django
+view that writes one row: the baseline. Prints requests per second and p50/p99 latency of each,
+the ratio, and checks that the responses in the database equal the successful POSTs.
+
+    .venv/bin/python bench/bench_answers.py                      # 3,000 requests each, 8 clients
+    .venv/bin/python bench/bench_answers.py --requests 500 --clients 4
+    CONN_MAX_AGE=0 .venv/bin/python bench/bench_answers.py       # a new database connection per request
+
+Needs PostgreSQL and Redis at their local addresses; uses the database rebound_bench_answers and
+Redis db 8. The rate limits are raised for the run (one client IP posts thousands of answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PORT = free_port()
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DEBUG": "false",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rebound_bench_answers",
+    "REDIS_URL": "redis://127.0.0.1:6379/8",
+    "EMAIL_URL": "dummymail://",
+    "LOG_LEVEL": "WARNING",
+    "ANSWER_RATE_PER_TOKEN": "100000/m",
+    "ANSWER_RATE_PER_IP": "100000/m",
+    "PUBLIC_RATE_PER_IP": "100000/m",
+}
+os.environ.update(ENV)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from surveys.models import Response  # noqa: E402
+from tests.factories import AccountFactory, ProgramFactory  # noqa: E402
+
+
+def reset_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS rebound_bench_answers WITH (FORCE)")
+        admin.execute("CREATE DATABASE rebound_bench_answers")
+    connection.close()
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_hit (id bigserial PRIMARY KEY, at timestamptz NOT NULL)")
+
+
+def make_invitations(count: int) -> list[str]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Contact
+    from surveys.models import Invitation
+
+    program = ProgramFactory()
+    account = AccountFactory()
+    contacts = Contact.objects.bulk_create(
+        Contact(account=account, email=f"c{n}@bench.example.com", name=f"Contact {n}") for n in range(count)
+    )
+    now = timezone.now()
+    invitations = [
+        Invitation(
+            program=program, stream=program.stream, contact=c, account=account, send_at=now,
+            expires_at=now + timedelta(days=30), quiet_until=now, **Invitation.new_token_fields(),
+        )
+        for c in contacts
+    ]  # fmt: skip
+    Invitation.objects.bulk_create(invitations)
+    return [i.token for i in invitations]
+
+
+def load(requests: list[tuple[str, bytes, dict]], clients: int) -> tuple[float, list[float], list[int]]:
+    """Send the requests from `clients` threads; return elapsed seconds, latencies and statuses."""
+    latencies: list[float] = []
+    statuses: list[int] = []
+    work = iter(requests)
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            with lock:
+                item = next(work, None)
+            if item is None:
+                return
+            path, body, headers = item
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            conn.request("POST", path, body=body, headers=headers)
+            status = conn.getresponse().status
+            conn.close()
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                statuses.append(status)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies, statuses
+
+
+def answer_request(token: str, n: int) -> tuple[str, bytes, dict]:
+    # What a browser sends after loading the page: the CSRF cookie and the same secret in the form.
+    csrf = secrets.token_hex(16)
+    body = urlencode({"csrfmiddlewaretoken": csrf, "score": n % 11, "reason": f"Reason number {n}"}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"}
+    return f"/s/{token}/", body, headers
+
+
+def report(name: str, elapsed: float, latencies: list[float]) -> float:
+    rate = len(latencies) / elapsed
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{name}: {rate:,.0f} requests/s; p50 {cuts[49] * 1000:.1f} ms; p99 {cuts[98] * 1000:.1f} ms", flush=True)
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=8)
+    arguments = parser.parse_args()
+    print(f"gunicorn, 2 sync workers; CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '60')}; {arguments.clients} clients")
+    reset_database()
+    cache.clear()
+    tokens = make_invitations(arguments.requests)
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{PORT}",
+         "--log-level", "warning"],
+        cwd=ROOT, env=ENV, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        warm = [("/bench/minimal/", b"", {})] * 50
+        load(warm, arguments.clients)
+        minimal = [("/bench/minimal/", b"", {})] * arguments.requests
+        elapsed, latencies, statuses = load(minimal, arguments.clients)
+        assert set(statuses) == {204}, set(statuses)
+        baseline = report("minimal view (one INSERT)", elapsed, latencies)
+        answers = [answer_request(token, n) for n, token in enumerate(tokens)]
+        elapsed, latencies, statuses = load(answers, arguments.clients)
+        rate = report("answer POST", elapsed, latencies)
+        print(f"ratio {rate / baseline:.2f} (target >= 0.5)")
+        succeeded = statuses.count(302)
+        stored = Response.objects.count()
+        print(f"successful answer POSTs {succeeded:,}; responses in the database {stored:,}", flush=True)
+        if succeeded != stored or succeeded != len(tokens):
+            raise SystemExit(f"mismatch: statuses {sorted(set(statuses))}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
