@@ -5,9 +5,12 @@ from .permissions import ADMIN_ONLY, ALL_STAFF, has_role
 # (label, url name, roles). The navigation shows a link only to the roles that may open it.
 NAVIGATION = [
     ("Home", "home", ALL_STAFF),
+    ("My tasks", "followups:my_tasks", ALL_STAFF),
+    ("Queues", "followups:queue", ALL_STAFF),
     ("Accounts", "customers:account_list", ALL_STAFF),
     ("Contacts", "customers:contact_list", ALL_STAFF),
     ("Programs", "surveys:program_list", ADMIN_ONLY),
+    ("SLA policies", "followups:sla_policies", ADMIN_ONLY),
     ("Import", "customers:import_list", ADMIN_ONLY),
     ("API tokens", "accounts:token_list", ADMIN_ONLY),
     ("Staff", "accounts:user_list", ADMIN_ONLY),

@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -26,12 +27,22 @@ class Role(models.TextChoices):
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Business hours for SLA clocks. No working days: SLAs run on the wall clock, around the clock.
+    work_days = models.JSONField(
+        default=list, blank=True, help_text="Working weekdays, 0 = Monday … 6 = Sunday. Empty: SLAs run 24/7."
+    )
+    work_start = models.PositiveSmallIntegerField(default=9, validators=[MaxValueValidator(23)])
+    work_end = models.PositiveSmallIntegerField(default=17, validators=[MinValueValidator(1), MaxValueValidator(24)])
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_business_hours(self) -> bool:
+        return bool(self.work_days) and self.work_end > self.work_start
 
     @property
     def managers(self) -> models.QuerySet[User]:
@@ -69,6 +80,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CSM)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     is_active = models.BooleanField(default=True)
+    daily_digest = models.BooleanField(
+        default=False, help_text="A morning email with my open tasks and those due within a day."
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -1,8 +1,11 @@
 from django.urls import path
 
+from followups.api import TaskDetail, TaskList
 from surveys.api import EventView
 
 app_name = "api"
 urlpatterns = [
     path("events/", EventView.as_view(), name="events"),
+    path("tasks/", TaskList.as_view(), name="tasks"),
+    path("tasks/<int:pk>/", TaskDetail.as_view(), name="task_detail"),
 ]

@@ -204,3 +204,35 @@ def email_send_now(row: OutgoingEmail) -> None:
 
     OutgoingEmail.objects.filter(pk=row.pk).update(dispatched_at=timezone.now())
     transaction.on_commit(lambda: send_emails.delay([row.pk]))
+
+
+def email_from_templates(
+    kind: str, *, key: str, to: str, context: dict[str, Any], from_email: str | None = None
+) -> OutgoingEmail:
+    """An unsaved row from `emails/<kind>/subject.txt`, `body.txt` and `body.html`."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    subject = " ".join(render_to_string(f"emails/{kind}/subject.txt", context).split())[:998]
+    return OutgoingEmail(
+        key=key,
+        kind=kind,
+        to=to,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        subject=subject,
+        body_text=render_to_string(f"emails/{kind}/body.txt", context),
+        body_html=render_to_string(f"emails/{kind}/body.html", context),
+    )
+
+
+def emails_queue_and_send(rows: Sequence[OutgoingEmail]) -> None:
+    """Store rows (a known key is left alone) and send the new ones after commit."""
+    from .tasks import send_emails
+
+    if not rows:
+        return
+    stored = emails_queue(rows)
+    fresh = [row.pk for row in stored if row.status == EmailStatus.QUEUED and row.dispatched_at is None]
+    if fresh:
+        OutgoingEmail.objects.filter(pk__in=fresh).update(dispatched_at=timezone.now())
+        transaction.on_commit(lambda: send_emails.delay(fresh))

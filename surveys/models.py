@@ -121,6 +121,14 @@ class Program(models.Model):
             "for instance. Offer the link to everyone for those."
         ),
     )
+    reask_after_days = models.PositiveSmallIntegerField(
+        "re-ask recovered detractors after (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="When a Recovery task closes as recovered, ask the contact the same question again after this "
+        "many days, to confirm the recovery. Empty: never.",
+    )
     referral_enabled = models.BooleanField(
         "ask promoters for a referral", default=True, help_text="Promoters see a short form to refer a colleague."
     )

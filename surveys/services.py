@@ -17,6 +17,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from customers.models import Account, Contact
+from followups.services import route_response
 from outbox.models import OutgoingEmail
 from outbox.services import email_send_now, emails_dispatch, emails_queue
 
@@ -382,7 +383,7 @@ def response_submit(
 
     The invitation row is locked first, so concurrent posts for one link run one after another;
     the one-to-one constraint is the last guard. Raises AnswerClosed after the edit window.
-    The follow-up routing hooks in here, in the same transaction.
+    Follow-up routing (tasks per category) happens here, in the same transaction.
     """
     category = category_for(score)
     now = timezone.now()
@@ -407,6 +408,7 @@ def response_submit(
                 updated_at=now,
                 **response_snapshot(invitation, now),
             )
+            route_response(response=response, previous_category="")
             return SubmitResult(response, created=True, previous_category="")
         Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").get()
         response = Response.objects.select_related("program").get(invitation=invitation)
@@ -415,6 +417,7 @@ def response_submit(
         previous = response.category
         response.score, response.category, response.reason, response.updated_at = score, category, reason, now
         response.save(update_fields=["score", "category", "reason", "updated_at"])
+        route_response(response=response, previous_category=previous)
         return SubmitResult(response, created=False, previous_category=previous)
 
 

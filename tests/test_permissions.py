@@ -10,6 +10,7 @@ from accounts.services import api_token_create
 from customers.models import ImportJob
 from outbox.models import CaughtEmail
 from surveys.models import Wave
+from surveys.services import response_submit
 
 from .factories import InvitationFactory, ProgramFactory
 
@@ -38,9 +39,20 @@ URL_KWARGS = {
     "surveys:thanks": lambda f: {"token": f["invitation"].token},
     "surveys:improve": lambda f: {"token": f["invitation"].token},
     "surveys:refer": lambda f: {"token": f["invitation"].token},
+    "followups:task_detail": lambda f: {"pk": f["task"].pk},
+    "followups:task_assign": lambda f: {"pk": f["task"].pk},
+    "followups:task_outreach": lambda f: {"pk": f["task"].pk},
+    "followups:task_note": lambda f: {"pk": f["task"].pk},
+    "followups:task_close": lambda f: {"pk": f["task"].pk},
+    "followups:task_email": lambda f: {"pk": f["task"].pk},
+    "api:task_detail": lambda f: {"pk": f["task"].pk},
 }
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
-POST_ONLY = {"accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send"}
+POST_ONLY = {
+    "accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send", "followups:task_assign",
+    "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
+    "followups:digest_toggle",
+}  # fmt: skip
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
 PUBLIC = {
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
@@ -52,6 +64,7 @@ EXPECTED_ADMIN_ONLY = {
     "accounts:token_list", "accounts:token_revoke", "surveys:program_list", "surveys:program_create",
     "surveys:program_detail", "surveys:program_edit", "surveys:program_toggle", "surveys:program_preview",
     "surveys:program_preview_html", "surveys:program_test_send", "surveys:wave_send_now", "surveys:wave_detail",
+    "followups:sla_policies",
 }  # fmt: skip
 
 
@@ -83,9 +96,12 @@ def objects(account, contact, csm, team, admin_user, settings):
     wave = Wave.objects.create(program=program, period="2026-Q4", scheduled_at=timezone.now())
     invitation = InvitationFactory(program=program, contact=contact, wave=wave)
     api_token, _key = api_token_create(user=admin_user, name="test")
+    answered = InvitationFactory(program=program, contact=contact)
+    response = response_submit(invitation=answered, score=2, reason="Slow")
+    task = response.response.tasks.get()
     return {
         "account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email,
-        "program": program, "wave": wave, "invitation": invitation, "api_token": api_token,
+        "program": program, "wave": wave, "invitation": invitation, "api_token": api_token, "task": task,
     }  # fmt: skip
 
 

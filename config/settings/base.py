@@ -175,4 +175,5 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "surveys.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
+    "followups-tick": {"task": "followups.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
 }

@@ -1,0 +1,79 @@
+"""GET /api/v1/tasks/ and /api/v1/tasks/<id>/: follow-up tasks for CRMs, scoped like the web UI."""
+
+from rest_framework import generics, serializers
+
+from accounts.permissions import ALL_STAFF, StaffApiMixin
+
+from . import selectors
+from .models import Task, TaskEvent
+
+
+class TaskEventOut(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = TaskEvent
+        fields = ["kind", "at", "actor", "text", "data"]
+
+
+class TaskOut(serializers.ModelSerializer):
+    category = serializers.CharField(source="response.category")
+    score = serializers.IntegerField(source="response.score")
+    reason = serializers.CharField(source="response.reason")
+    stream = serializers.CharField(source="response.stream")
+    account = serializers.CharField(source="account.external_id")
+    account_name = serializers.CharField(source="account.name")
+    contact = serializers.EmailField(source="contact.email")
+    assignee = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "queue", "category", "status", "urgent", "assignee", "due_at", "first_contact_at", "escalated_at",
+            "outcome", "outcome_detail", "closed_at", "score", "reason", "stream", "account", "account_name",
+            "contact", "segment", "created_at", "overdue",
+        ]  # fmt: skip
+
+    def get_assignee(self, task: Task) -> str | None:
+        return task.assignee.email if task.assignee else None
+
+    def get_overdue(self, task: Task) -> bool:
+        return task.sla_met is False and task.first_contact_at is None
+
+
+class TaskDetailOut(TaskOut):
+    timeline = TaskEventOut(source="events", many=True)
+
+    class Meta(TaskOut.Meta):
+        fields = [*TaskOut.Meta.fields, "timeline"]
+
+
+class TaskFilters(serializers.Serializer):
+    queue = serializers.ChoiceField(choices=["recovery", "checkin", "referral", "advocacy"], required=False)
+    status = serializers.ChoiceField(choices=["open", "closed", "superseded", ""], required=False, default="")
+    assignee = serializers.CharField(required=False, help_text="me, none, or a user id")
+    overdue = serializers.BooleanField(required=False, default=False)
+    account = serializers.CharField(required=False, max_length=100)
+
+
+class TaskList(StaffApiMixin, generics.ListAPIView):
+    allowed_roles = ALL_STAFF
+    serializer_class = TaskOut
+
+    def get_queryset(self):
+        filters = TaskFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = {k: v for k, v in filters.validated_data.items() if v not in (None, False)}
+        if values.get("overdue"):
+            values["overdue"] = "on"
+        values.setdefault("status", "")
+        return selectors.task_list(self.request.user, values)
+
+
+class TaskDetail(StaffApiMixin, generics.RetrieveAPIView):
+    allowed_roles = ALL_STAFF
+    serializer_class = TaskDetailOut
+
+    def get_queryset(self):
+        return Task.objects.visible_to(self.request.user).select_related("response", "account", "contact", "assignee")

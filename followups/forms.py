@@ -1,0 +1,100 @@
+from django import forms
+
+from accounts.models import User
+from customers.models import Segment
+
+from .models import Outcome, OutreachChannel, Queue, SlaPolicy, TaskStatus
+
+
+class TaskFilterForm(forms.Form):
+    queue = forms.ChoiceField(choices=[("", "All queues"), *Queue.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *TaskStatus.choices], required=False, initial="open")
+    urgency = forms.ChoiceField(choices=[("", "Any urgency"), ("urgent", "Urgent only")], required=False)
+    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+    assignee = forms.ChoiceField(required=False)
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+    def __init__(self, *args, assignees=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", "Anyone"),
+            ("me", "Me"),
+            ("none", "Unassigned (team queue)"),
+            *[(str(u.pk), str(u)) for u in assignees],
+        ]
+        for name, field in self.fields.items():
+            if name != "overdue":
+                field.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                field.widget.attrs["class"] = "form-check-input"
+
+
+def assignee_queryset(user, team_id):
+    """Whom a task can be given to: active staff of the task's team (any team for Admins)."""
+    staff = User.objects.filter(is_active=True)
+    if user.is_admin and team_id is None:
+        return staff
+    return staff.filter(team_id=team_id)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Unassigned (team queue)",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(self, *args, queryset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = queryset if queryset is not None else User.objects.none()
+
+
+class BulkAssignForm(AssignForm):
+    tasks = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class OutreachForm(forms.Form):
+    channel = forms.ChoiceField(choices=OutreachChannel.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}), required=False, max_length=5000
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note", widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}), max_length=5000
+    )
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("", "Choose an outcome"), *Outcome.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    detail = forms.CharField(
+        required=False, max_length=300, help_text="Who was referred, where the review is, what was agreed …"
+    )
+
+    def __init__(self, *args, task=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if task is not None:
+            self.fields["outcome"].choices = [
+                ("", "Choose an outcome"),
+                *[(o.value, o.label) for o in task.outcome_choices],
+            ]
+
+
+class LoopEmailForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 10}), max_length=10_000)
+
+
+class SlaPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = ["segment", "detractor_hours", "passive_business_days", "promoter_days"]
+        widgets = {"segment": forms.HiddenInput}
+
+
+SlaPolicyFormSet = forms.modelformset_factory(SlaPolicy, form=SlaPolicyForm, extra=0)

@@ -1,0 +1,209 @@
+"""The CSM's daily tool: task queues, the task page and its actions, SLA policies."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import ADMIN_ONLY, ALL_STAFF, MANAGERS, roles
+from customers.models import Segment
+from surveys.models import Response
+
+from . import selectors, services
+from .forms import (
+    AssignForm,
+    BulkAssignForm,
+    CloseForm,
+    LoopEmailForm,
+    NoteForm,
+    OutreachForm,
+    SlaPolicyFormSet,
+    TaskFilterForm,
+    assignee_queryset,
+)
+from .models import SlaPolicy, Task
+
+PAGE_SIZE = 25
+
+
+def _task_or_404(request, pk: int) -> Task:
+    try:
+        return selectors.task_for(request.user, pk)
+    except Task.DoesNotExist:
+        raise Http404("No such task") from None
+
+
+def _team_staff(user):
+    return assignee_queryset(user, None if user.is_admin else user.team_id).order_by("name", "email")
+
+
+def _list(request, *, title: str, defaults: dict[str, str]):
+    data = {**defaults, **request.GET.dict()} if not request.GET else request.GET
+    form = TaskFilterForm(data, assignees=_team_staff(request.user))
+    filters = form.cleaned_data if form.is_valid() else defaults
+    filters = {k: ("on" if v is True else v or "") for k, v in filters.items()}
+    tasks = selectors.task_list(request.user, filters)
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "title": title,
+        "form": form,
+        "page": page,
+        "now": timezone.now(),
+        "query": query.urlencode(),
+        "bulk_form": BulkAssignForm(queryset=_team_staff(request.user)) if not request.user.is_csm else None,
+    }
+    return render(request, "followups/task_list.html", context)
+
+
+@roles(*ALL_STAFF)
+def my_tasks(request):
+    return _list(request, title="My tasks", defaults={"assignee": "me", "status": "open"})
+
+
+@roles(*ALL_STAFF)
+def queue(request):
+    title = "All queues" if request.user.is_admin else "Team queue"
+    return _list(request, title=title, defaults={"status": "open"})
+
+
+@roles(*ALL_STAFF)
+def task_detail(request, pk: int):
+    task = _task_or_404(request, pk)
+    history = (
+        Response.objects.filter(account=task.account)
+        .exclude(pk=task.response_id)
+        .select_related("contact", "program")
+        .order_by("-submitted_at")[:10]
+    )
+    other_tasks = Task.objects.filter(account=task.account).exclude(pk=task.pk).select_related("assignee")[:10]
+    context = {
+        "task": task,
+        "now": timezone.now(),
+        "history": history,
+        "other_tasks": other_tasks,
+        "timeline": task.events.select_related("actor"),
+        "assign_form": AssignForm(
+            initial={"assignee": task.assignee_id}, queryset=assignee_queryset(request.user, task.team_id)
+        ),
+        "outreach_form": OutreachForm(),
+        "note_form": NoteForm(),
+        "close_form": CloseForm(task=task),
+    }
+    return render(request, "followups/task_detail.html", context)
+
+
+def _act(request, task: Task, action) -> None:
+    try:
+        action()
+    except services.TaskError as exc:
+        messages.error(request, str(exc))
+
+
+@roles(*ALL_STAFF)
+@require_POST
+def task_assign(request, pk: int):
+    task = _task_or_404(request, pk)
+    form = AssignForm(request.POST, queryset=assignee_queryset(request.user, task.team_id))
+    if form.is_valid():
+        _act(
+            request,
+            task,
+            lambda: services.task_assign(task=task, assignee=form.cleaned_data["assignee"], actor=request.user),
+        )
+    else:
+        messages.error(request, "Choose someone from the task's team.")
+    return redirect("followups:task_detail", pk=task.pk)
+
+
+@roles(*ALL_STAFF)
+@require_POST
+def task_outreach(request, pk: int):
+    task = _task_or_404(request, pk)
+    form = OutreachForm(request.POST)
+    if form.is_valid():
+        _act(request, task, lambda: services.task_log_outreach(task=task, actor=request.user, **form.cleaned_data))
+    else:
+        messages.error(request, "Choose how you reached the customer: call, email or meeting.")
+    return redirect("followups:task_detail", pk=task.pk)
+
+
+@roles(*ALL_STAFF)
+@require_POST
+def task_note(request, pk: int):
+    task = _task_or_404(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        _act(
+            request, task, lambda: services.task_add_note(task=task, actor=request.user, text=form.cleaned_data["text"])
+        )
+    else:
+        messages.error(request, "A note needs some text (at most 5,000 characters).")
+    return redirect("followups:task_detail", pk=task.pk)
+
+
+@roles(*ALL_STAFF)
+@require_POST
+def task_close(request, pk: int):
+    task = _task_or_404(request, pk)
+    form = CloseForm(request.POST, task=task)
+    if form.is_valid():
+        _act(request, task, lambda: services.task_close(task=task, actor=request.user, **form.cleaned_data))
+    else:
+        messages.error(request, "Closing a task needs an outcome.")
+    return redirect("followups:task_detail", pk=task.pk)
+
+
+@roles(*ALL_STAFF)
+def task_email(request, pk: int):
+    task = _task_or_404(request, pk)
+    form = LoopEmailForm(request.POST or None, initial=services.close_the_loop_default(task, request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.loop_email_send(task=task, actor=request.user, **form.cleaned_data)
+        except services.TaskError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Sent to {task.contact.email}.")
+            return redirect("followups:task_detail", pk=task.pk)
+    return render(request, "followups/task_email.html", {"task": task, "form": form})
+
+
+@roles(*MANAGERS)
+@require_POST
+def bulk_assign(request):
+    ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()]
+    tasks = list(Task.objects.visible_to(request.user).filter(pk__in=ids))
+    form = BulkAssignForm(request.POST, queryset=_team_staff(request.user))
+    if not tasks:
+        messages.error(request, "Tick the tasks to assign.")
+    elif form.is_valid():
+        done = services.tasks_bulk_assign(tasks=tasks, assignee=form.cleaned_data["assignee"], actor=request.user)
+        messages.success(request, f"Assigned {done} task{'s' if done != 1 else ''}.")
+    else:
+        messages.error(request, "Choose someone from your team.")
+    return redirect(request.POST.get("next") or "followups:queue")
+
+
+@roles(*ALL_STAFF)
+@require_POST
+def digest_toggle(request):
+    request.user.daily_digest = request.POST.get("daily_digest") == "on"
+    request.user.save(update_fields=["daily_digest"])
+    messages.success(request, "Daily digest " + ("on." if request.user.daily_digest else "off."))
+    return redirect("followups:my_tasks")
+
+
+@roles(*ADMIN_ONLY)
+def sla_policies(request):
+    for segment in Segment.values:
+        SlaPolicy.objects.get_or_create(segment=segment)
+    formset = SlaPolicyFormSet(request.POST or None, queryset=SlaPolicy.objects.all())
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, "SLA policies saved. New tasks use them; open tasks keep their due times.")
+        return redirect("followups:sla_policies")
+    return render(request, "followups/sla_policies.html", {"formset": formset})
