@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from django.utils import timezone
@@ -41,7 +42,45 @@ def seed() -> dict[str, Program]:
         },
     )
     _past_waves(relationship)
+    _recent_answers(relationship)
     return {"relationship": relationship, "transactional": transactional}
+
+
+REASONS = {
+    "promoter": [
+        "The support team fixes things the same day.", "Reporting saves my team hours every week.",
+        "Onboarding was smooth and our CSM is great.", "Reliable, fast, and the roadmap listens to us.",
+    ],
+    "passive": [
+        "Good product, but pricing went up at renewal.", "Does the job. The mobile app lags behind.",
+        "Fine overall; documentation could be better.", "",
+    ],
+    "detractor": [
+        "Exports keep timing out and support takes days to answer.", "Billing errors two months in a row.",
+        "Performance has been poor since the last release.", "Too hard to use for my team; onboarding was rushed.",
+        "",
+    ],
+}  # fmt: skip
+
+
+def _recent_answers(program: Program, count: int = 60) -> None:
+    """Answers to the latest wave, routed like real ones, so the queues have work (first run only)."""
+    from .models import Response
+    from .services import response_submit
+
+    if Response.objects.exists():
+        return
+    wave = program.waves.order_by("-scheduled_at").first()
+    if wave is None:
+        return
+    rng = random.Random(7)  # noqa: S311 - demo data, not security
+    invitations = list(wave.invitations.select_related("program", "contact", "account").order_by("pk"))
+    for invitation in rng.sample(invitations, min(count, len(invitations))):
+        score = rng.choices(range(11), weights=[2, 1, 2, 2, 3, 4, 6, 10, 14, 22, 24])[0]
+        category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+        response_submit(
+            invitation=invitation, score=score, reason=rng.choice(REASONS[category]), device_class="desktop"
+        )
 
 
 def _past_waves(program: Program) -> None:
