@@ -38,10 +38,31 @@ class UserForm(forms.ModelForm):
         return user
 
 
+WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
+                   (5, "Saturday"), (6, "Sunday")]  # fmt: skip
+
+
 class TeamForm(forms.ModelForm):
+    work_days = forms.TypedMultipleChoiceField(
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Working days",
+        help_text="SLA clocks count only these days and hours. None ticked: SLAs run around the clock.",
+    )
+
     class Meta:
         model = Team
-        fields = ["name", "timezone"]
+        fields = ["name", "timezone", "work_days", "work_start", "work_end"]
+        labels = {"work_start": "Working hours start (hour)", "work_end": "Working hours end (hour)"}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("work_days") and data.get("work_start") is not None and data.get("work_end") is not None:
+            if data["work_end"] <= data["work_start"]:
+                self.add_error("work_end", "The working day must end after it starts.")
+        return data
 
 
 class ApiTokenForm(forms.Form):

@@ -329,3 +329,14 @@ def test_the_tasks_api_lists_filters_and_scopes(contact, other_contact, csm, oth
     with time_machine.travel(FRIDAY + timedelta(hours=30), tick=False):
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
         assert api.get("/api/v1/tasks/", {"overdue": "true"}).json()["count"] == 1
+
+
+def test_admins_set_a_teams_business_hours(client, admin_user, team):
+    client.force_login(admin_user)
+    url = reverse("accounts:team_edit", args=[team.pk])
+    data = {"name": team.name, "timezone": "Europe/Berlin", "work_days": ["0", "1", "2", "3", "4"]}
+    refused = client.post(url, {**data, "work_start": 17, "work_end": 9})
+    assert "The working day must end after it starts." in refused.content.decode()
+    assert client.post(url, {**data, "work_start": 8, "work_end": 16}).status_code == 302
+    team.refresh_from_db()
+    assert (team.work_days, team.work_start, team.work_end, team.has_business_hours) == ([0, 1, 2, 3, 4], 8, 16, True)
