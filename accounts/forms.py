@@ -59,9 +59,9 @@ class TeamForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("work_days") and data.get("work_start") is not None and data.get("work_end") is not None:
-            if data["work_end"] <= data["work_start"]:
-                self.add_error("work_end", "The working day must end after it starts.")
+        start, end = data.get("work_start"), data.get("work_end")
+        if data.get("work_days") and start is not None and end is not None and end <= start:
+            self.add_error("work_end", "The working day must end after it starts.")
         return data
 
 
