@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("outbox/", include("outbox.urls")),
     path("tasks/", include("followups.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("surveys.urls")),
     path("api/v1/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

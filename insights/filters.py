@@ -1,0 +1,58 @@
+"""Turning query parameters into insight filters, shared by the dashboard, the exports and the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from surveys.models import Stream
+
+from .selectors import DIMENSIONS, Filters
+
+PERIODS = {"30d": "Last 30 days", "90d": "Last 90 days", "quarter": "This quarter", "year": "Last 12 months"}
+
+
+class BadFilter(ValueError):
+    """A parameter that cannot be used; the message names it."""
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadFilter(f"{name}: expected a date like 2026-01-31") from None
+
+
+def period_bounds(params, now: datetime | None = None) -> tuple[datetime, datetime, str]:
+    now = now or timezone.now()
+    tz = timezone.get_current_timezone()
+    if params.get("from") or params.get("to"):
+        start = _day(params.get("from") or "2000-01-01", "from")
+        end = _day(params.get("to") or timezone.localdate(now).isoformat(), "to")
+        if end < start:
+            raise BadFilter("to: must not be before from")
+        return (
+            datetime.combine(start, time(0), tzinfo=tz),
+            datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz),
+            "custom",
+        )
+    period = params.get("period") or "90d"
+    if period not in PERIODS:
+        raise BadFilter(f"period: one of {', '.join(PERIODS)}")
+    today = timezone.localdate(now)
+    end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
+    if period == "quarter":
+        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        return datetime.combine(first, time(0), tzinfo=tz), end, period
+    days = {"30d": 30, "90d": 90, "year": 365}[period]
+    return end - timedelta(days=days), end, period
+
+
+def filters_from(params, *, default_stream: str = Stream.RELATIONSHIP) -> tuple[Filters, str]:
+    stream = params.get("stream") or default_stream
+    if stream not in Stream.values:
+        raise BadFilter("stream: relationship or transactional")
+    start, end, period = period_bounds(params)
+    dims = {name: params[name] for name in DIMENSIONS if params.get(name)}
+    return Filters(stream=stream, start=start, end=end, dims=dims), period

@@ -1,0 +1,38 @@
+from django import template
+from django.http import QueryDict
+
+register = template.Library()
+
+
+@register.simple_tag
+def replace_query(query: str, **changes) -> str:
+    """The query string with some parameters replaced (an empty value removes one)."""
+    params = QueryDict(query, mutable=True)
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value not in ("", None):
+            params[name] = value
+    return params.urlencode()
+
+
+@register.simple_tag
+def add_filter(query: str, name: str, value: str) -> str:
+    """The query string filtered on one more dimension value."""
+    params = QueryDict(query, mutable=True)
+    params[name] = value
+    return params.urlencode()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "")
+
+
+@register.filter
+def percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+@register.filter
+def share(score, name: str) -> str:
+    return percent(score.share(getattr(score, name)))

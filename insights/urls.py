@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "insights"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export/responses.csv", views.export_responses, name="export_responses"),
+    path("export/tasks.csv", views.export_tasks, name="export_tasks"),
+]

@@ -1,0 +1,95 @@
+"""The NPS dashboard, one tab per stream, and the CSV exports."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from accounts.permissions import ALL_STAFF, roles
+from followups import selectors as followup_selectors
+from surveys.models import Stream
+
+from . import charts, selectors
+from .export import csv_response
+from .filters import PERIODS, BadFilter, filters_from
+from .nps import BENCHMARKS, LOW_RESPONSE_RATE, SMALL_SAMPLE, benchmark_band, display
+
+SORTS = {"nps": lambda r: r[2].nps or -999, "n": lambda r: r[2].responses, "name": lambda r: r[1].lower()}
+
+
+@roles(*ALL_STAFF)
+def dashboard(request):
+    try:
+        filters, period = filters_from(request.GET)
+    except BadFilter as exc:
+        messages.error(request, f"Filter ignored: {exc}")
+        return redirect("insights:dashboard")
+    qs = selectors.responses(request.user, filters)
+    score = selectors.score(qs)
+    dimensions = selectors.dimensions_for(filters.stream)
+    by = request.GET.get("by") if request.GET.get("by") in dimensions else "segment"
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "n"
+    table = sorted(selectors.segment_table(qs, by), key=SORTS[sort], reverse=sort != "name")
+    grain = "quarter" if request.GET.get("grain") == "quarter" else "month"
+    delivery = selectors.delivery(request.user, filters)
+    segment = filters.dims.get("segment", "")
+    context = {
+        "filters": filters,
+        "period": period,
+        "periods": PERIODS,
+        "streams": Stream.choices,
+        "score": score,
+        "shown": display(score.nps),
+        "margin": display(score.margin),
+        "small_sample": score.responses < SMALL_SAMPLE,
+        "bars": charts.bars(selectors.distribution(qs)),
+        "trend": charts.trend(selectors.trend(qs, grain)),
+        "grain": grain,
+        "delivery": delivery,
+        "low_rate": delivery["rate"] is not None and delivery["rate"] < LOW_RESPONSE_RATE,
+        "comment_rate": selectors.comment_rate(qs),
+        "dimensions": dimensions,
+        "by": by,
+        "sort": sort,
+        "table": [(v, label, s, display(s.nps), display(s.margin)) for v, label, s in table],
+        "benchmark": BENCHMARKS.get(segment),
+        "band": benchmark_band(segment, score.nps),
+        "segment": segment,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "insights/dashboard.html", context)
+
+
+@roles(*ALL_STAFF)
+def export_responses(request):
+    try:
+        filters, _ = filters_from(request.GET)
+    except BadFilter as exc:
+        messages.error(request, f"Export refused: {exc}")
+        return redirect("insights:dashboard")
+    qs = (
+        selectors.responses(request.user, filters)
+        .select_related("contact", "account", "program")
+        .order_by("submitted_at")
+    )
+    header = ["submitted_at", "stream", "program", "account", "account_external_id", "contact", "score", "category",
+              "reason", *selectors.dimensions_for(filters.stream)]  # fmt: skip
+    rows = (
+        [r.submitted_at.isoformat(), r.stream, r.program.name, r.account.name, r.account.external_id,
+         r.contact.email, r.score, r.category, r.reason,
+         *[getattr(r, f"{d}_id" if d in ("csm", "team") else d) for d in selectors.dimensions_for(filters.stream)]]
+        for r in qs.iterator(chunk_size=2000)
+    )  # fmt: skip
+    return csv_response(f"responses-{filters.stream}.csv", header, rows)
+
+
+@roles(*ALL_STAFF)
+def export_tasks(request):
+    tasks = followup_selectors.task_list(request.user, request.GET.dict())
+    header = ["id", "queue", "status", "urgent", "account", "account_external_id", "contact", "score", "reason",
+              "assignee", "due_at", "first_contact_at", "outcome", "outcome_detail"]  # fmt: skip
+    rows = (
+        [t.pk, t.queue, t.status, t.urgent, t.account.name, t.account.external_id, t.contact.email, t.response.score,
+         t.response.reason, t.assignee.email if t.assignee else "", t.due_at.isoformat(),
+         t.first_contact_at.isoformat() if t.first_contact_at else "", t.outcome, t.outcome_detail]
+        for t in tasks.iterator(chunk_size=2000)
+    )  # fmt: skip
+    return csv_response("tasks.csv", header, rows)

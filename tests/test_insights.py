@@ -1,0 +1,206 @@
+"""Insights: the NPS arithmetic, streams kept apart, stable history, exports, the API."""
+
+import csv
+import io
+import math
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+
+from accounts.services import api_token_create
+from customers.models import Segment
+from insights import selectors
+from insights.export import csv_safe
+from insights.filters import filters_from
+from insights.nps import Score, benchmark_band, display, significant_change
+from surveys.services import response_submit
+
+from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, TransactionalProgramFactory
+
+# The arithmetic
+
+
+@pytest.mark.parametrize(
+    ("promoters", "passives", "detractors", "nps", "margin"),
+    [
+        (50, 30, 20, 30.0, 1.96 * math.sqrt((0.5 + 0.2 - 0.3**2) / 100) * 100),  # 15.31
+        (10, 0, 0, 100.0, 0.0),
+        (0, 0, 10, -100.0, 0.0),
+        (0, 10, 0, 0.0, 0.0),
+        (1, 1, 1, 0.0, 1.96 * math.sqrt((2 / 3) / 3) * 100),
+    ],
+)
+def test_nps_and_margin_by_hand(promoters, passives, detractors, nps, margin):
+    score = Score(promoters, passives, detractors)
+    assert score.nps == pytest.approx(nps)
+    assert score.margin == pytest.approx(margin)
+
+
+def test_no_responses_no_score():
+    assert Score(0, 0, 0).nps is None and Score(0, 0, 0).margin is None and Score(0, 0, 0).shown is None
+
+
+@pytest.mark.parametrize(("value", "shown"), [(12.5, 13), (-12.5, -13), (12.49, 12), (-0.5, -1), (0.4, 0), (100, 100)])
+def test_shown_as_a_whole_number_rounding_half_away_from_zero(value, shown):
+    assert display(value) == shown
+
+
+@given(st.integers(0, 500), st.integers(0, 500), st.integers(0, 500))
+def test_nps_bounds_and_margin_formula(promoters, passives, detractors):
+    score = Score(promoters, passives, detractors)
+    n = promoters + passives + detractors
+    if n == 0:
+        assert score.nps is None
+        return
+    assert -100 <= score.nps <= 100
+    p, d = promoters / n, detractors / n
+    assert score.nps == pytest.approx((p - d) * 100)
+    assert score.margin == pytest.approx(1.96 * math.sqrt(max(p + d - (p - d) ** 2, 0) / n) * 100)
+    assert 0 <= score.margin <= 196
+    assert -100 <= score.shown <= 100 and abs(score.shown - score.nps) <= 0.5
+
+
+@given(st.integers(0, 10))
+def test_the_cut_offs(score):
+    from surveys.models import category_for
+
+    expected = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+    assert category_for(score) == expected
+
+
+def test_a_change_inside_the_margins_is_not_significant():
+    assert significant_change(Score(30, 40, 30), Score(33, 40, 27)) is False
+    assert significant_change(Score(300, 400, 300), Score(700, 200, 100)) is True
+
+
+def test_benchmark_bands():
+    assert benchmark_band("smb", 24) == "below good"
+    assert benchmark_band("smb", 25) == "good"
+    assert benchmark_band("enterprise", 59) == "great"
+    assert benchmark_band("mid_market", 58) == "world class"
+
+
+# In the database
+
+
+def answer(score, *, program=None, account=None, reason="", when=None):
+    invitation = InvitationFactory(
+        program=program or ProgramFactory(), contact=ContactFactory(account=account or AccountFactory())
+    )
+    result = response_submit(invitation=invitation, score=score, reason=reason)
+    if when:
+        type(result.response).objects.filter(pk=result.response.pk).update(submitted_at=when)
+    return result.response
+
+
+def figures(client, stream, **params):
+    return client.get(reverse("insights:dashboard"), {"stream": stream, "period": "year", **params}).context
+
+
+def test_streams_never_mix(client, admin_user):
+    relationship, transactional = ProgramFactory(), TransactionalProgramFactory()
+    for score in (10, 9, 3):
+        answer(score, program=relationship)
+    client.force_login(admin_user)
+    before = figures(client, "relationship")["score"]
+    for _ in range(5):
+        answer(0, program=transactional)
+    after = figures(client, "relationship")
+    assert after["score"] == before == Score(2, 0, 1)
+    assert [row[2] for row in after["table"]] == [Score(2, 0, 1)]
+    assert figures(client, "transactional")["score"] == Score(0, 0, 5)
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    assert api.get("/api/v1/nps/", {"stream": "relationship", "period": "year"}).json()["responses"] == 3
+
+
+def test_history_is_stable_when_an_account_changes_tier(client, admin_user):
+    account = AccountFactory(plan_tier="Growth", segment=Segment.SMB)
+    answer(2, account=account)
+    answer(10, account=account)
+    client.force_login(admin_user)
+    before = figures(client, "relationship", by="plan_tier")["table"]
+    account.plan_tier, account.segment = "Enterprise", Segment.ENTERPRISE
+    account.save()
+    assert figures(client, "relationship", by="plan_tier")["table"] == before
+    assert figures(client, "relationship", plan_tier="Growth")["score"].responses == 2
+
+
+def test_segments_trend_and_filters_in_the_database(client, admin_user, django_assert_max_num_queries):
+    now = timezone.now()
+    for score, region, days in [(10, "EMEA", 40), (9, "EMEA", 40), (2, "APAC", 10), (8, "APAC", 10)]:
+        answer(score, account=AccountFactory(region=region), when=now - timedelta(days=days))
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(14):
+        context = figures(client, "relationship", by="region", sort="name")
+    rows = {label: (s, shown) for _value, label, s, shown, _m in context["table"]}
+    assert rows["EMEA"] == (Score(2, 0, 0), 100) and rows["APAC"] == (Score(0, 1, 1), -50)
+    assert sum(context["trend"]["rows"][i]["score"].responses for i in range(len(context["trend"]["rows"]))) == 4
+    assert figures(client, "relationship", region="APAC")["score"] == Score(0, 1, 1)
+    assert [b["count"] for b in context["bars"]] == [0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1]
+
+
+def test_a_manager_sees_only_their_teams_responses(client, manager, team, other_team):
+    answer(10, account=AccountFactory(team=team))
+    answer(0, account=AccountFactory(team=other_team))
+    client.force_login(manager)
+    assert figures(client, "relationship")["score"] == Score(1, 0, 0)
+
+
+def test_the_api_and_the_dashboard_agree(client, admin_user):
+    for score in (10, 10, 9, 8, 7, 6, 0):
+        answer(score, reason="r")
+    client.force_login(admin_user)
+    dashboard = figures(client, "relationship")["score"]
+    _, key = api_token_create(user=admin_user, name="bi")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    data = api.get("/api/v1/nps/", {"stream": "relationship", "period": "year"}).json()
+    assert data["nps"] == pytest.approx(dashboard.nps) and data["nps"] == pytest.approx(100 * (3 - 2) / 7)
+    assert data["margin_of_error"] == pytest.approx(dashboard.margin)
+    assert (data["promoters"], data["passives"], data["detractors"], data["responses"]) == (3, 2, 2, 7)
+    assert api.get("/api/v1/nps/", {"stream": "both"}).json() == {"stream": ["relationship or transactional"]}
+    assert api.get("/api/v1/nps/", {"from": "2026-13-01"}).status_code == 400
+
+
+def test_the_response_rate_is_responses_over_delivered(db):
+    from outbox.models import EmailStatus, OutgoingEmail
+
+    program = ProgramFactory()
+    now = timezone.now()
+    for n in range(4):
+        invitation = InvitationFactory(program=program)
+        invitation.email = OutgoingEmail.objects.create(
+            key=f"k{n}", kind="survey", to="x@example.com", from_email="a@example.com", subject="s",
+            status=EmailStatus.SENT, sent_at=now,
+        )  # fmt: skip
+        invitation.save()
+        if n == 0:
+            response_submit(invitation=invitation, score=9, reason="")
+    filters, _ = filters_from({"stream": "relationship", "period": "30d"})
+    assert selectors.delivery(None, filters) == {"delivered": 4, "answered": 1, "rate": 0.25}
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("ok", "ok"), (5, "5"), (None, "")],
+)  # fmt: skip
+def test_csv_cells_that_look_like_formulas_are_neutralised(value, safe):
+    assert csv_safe(value) == safe
+
+
+def test_the_responses_export_neutralises_customer_text(client, admin_user):
+    answer(3, reason="=cmd|' /C calc'!A0")
+    client.force_login(admin_user)
+    response = client.get(reverse("insights:export_responses"), {"stream": "relationship", "period": "year"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0]["reason"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["score"] == "3"
+    tasks = client.get(reverse("insights:export_tasks"))
+    assert "'=cmd|" in b"".join(tasks.streaming_content).decode()
