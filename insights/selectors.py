@@ -61,6 +61,24 @@ def score(qs: QuerySet[Response]) -> Score:
     return Score(**qs.aggregate(**SCORE_COUNTS))
 
 
+@dataclass(frozen=True)
+class Overview:
+    score: Score
+    distribution: list[int]
+    comment_rate: float | None
+
+
+def overview(qs: QuerySet[Response]) -> Overview:
+    """Score, the 0–10 distribution and the comment rate in one pass over the responses."""
+    counts = qs.aggregate(
+        **{f"s{n}": Count("pk", filter=Q(score=n)) for n in range(11)},
+        commented=Count("pk", filter=~Q(reason="")),
+    )
+    dist = [counts[f"s{n}"] for n in range(11)]
+    score = Score(promoters=sum(dist[9:]), passives=sum(dist[7:9]), detractors=sum(dist[:7]))
+    return Overview(score, dist, counts["commented"] / score.responses if score.responses else None)
+
+
 def distribution(qs: QuerySet[Response]) -> list[int]:
     counts = dict(qs.order_by().values_list("score").annotate(n=Count("pk")))
     return [counts.get(n, 0) for n in range(11)]

@@ -23,7 +23,8 @@ def dashboard(request):
         messages.error(request, f"Filter ignored: {exc}")
         return redirect("insights:dashboard")
     qs = selectors.responses(request.user, filters)
-    score = selectors.score(qs)
+    overview = selectors.overview(qs)
+    score = overview.score
     dimensions = selectors.dimensions_for(filters.stream)
     by = request.GET.get("by") if request.GET.get("by") in dimensions else "segment"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "n"
@@ -40,12 +41,12 @@ def dashboard(request):
         "shown": display(score.nps),
         "margin": display(score.margin),
         "small_sample": score.responses < SMALL_SAMPLE,
-        "bars": charts.bars(selectors.distribution(qs)),
+        "bars": charts.bars(overview.distribution),
         "trend": charts.trend(selectors.trend(qs, grain)),
         "grain": grain,
         "delivery": delivery,
         "low_rate": delivery["rate"] is not None and delivery["rate"] < LOW_RESPONSE_RATE,
-        "comment_rate": selectors.comment_rate(qs),
+        "comment_rate": overview.comment_rate,
         "dimensions": dimensions,
         "by": by,
         "sort": sort,

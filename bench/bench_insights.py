@@ -1,0 +1,175 @@
+"""Benchmark: the insights on PostgreSQL with 1,000,000 responses.
+
+Times (median of repeated calls) the summary, the quarterly trend and one segment table through
+the project's own selectors, and in the same run the equivalent hand-written SQL; prints each
+ratio (target: within 2x of the raw SQL). Then times the whole dashboard page (target: under
+500 ms median on this machine).
+
+    .venv/bin/python bench/bench_insights.py                  # 1,000,000 responses
+    .venv/bin/python bench/bench_insights.py --responses 200000 --repeat 5
+
+Needs PostgreSQL at its local address; uses (drops and recreates) the database rebound_bench_insights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update({
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DEBUG": "false",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rebound_bench_insights",
+    "REDIS_URL": "redis://127.0.0.1:6379/8",
+    "EMAIL_URL": "dummymail://",
+    "LOG_LEVEL": "WARNING",
+})  # fmt: skip
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from insights import selectors  # noqa: E402
+from insights.filters import filters_from  # noqa: E402
+
+
+def reset_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS rebound_bench_insights WITH (FORCE)")
+        admin.execute("CREATE DATABASE rebound_bench_insights")
+    connection.close()
+    call_command("migrate", verbosity=0)
+
+
+POPULATE = """
+INSERT INTO accounts_team (name, timezone, work_days, work_start, work_end) VALUES
+    ('North', 'UTC', '[]', 9, 17), ('South', 'UTC', '[]', 9, 17);
+INSERT INTO surveys_program (stream, name, product_name, question, reason_prompt, sender_name, sender_email,
+    subject, intro, quiet_period_days, reminder_enabled, reminder_after_days, link_expiry_days,
+    audience_segments, audience_plan_tiers, audience_regions, audience_product_lines, audience_include_churned,
+    decision_makers_only, is_active, cadence_months, send_day, send_hour, timezone, start_date, event_types,
+    delay_minutes, cap_window_days, edit_window_hours, review_url, review_offer, referral_enabled,
+    created_at, updated_at)
+SELECT s, 'Bench ' || s, 'Acme', 'q', 'r', 'Acme', 'a@example.com', 's', 'i', 30, false, 3, 30,
+    '[]', '[]', '[]', '[]', false, false, true, 3, 1, 9, 'UTC', '2020-01-01', '[]', 60, 90, 24, '', 'everyone',
+    true, now(), now()
+FROM unnest(ARRAY['relationship', 'transactional']) AS s;
+INSERT INTO customers_account (name, external_id, segment, plan_tier, industry, region, product_line, status,
+    properties, created_at, updated_at, team_id)
+SELECT 'Account ' || i, 'B-' || i, (ARRAY['smb','mid_market','enterprise'])[1 + i % 3],
+    (ARRAY['Starter','Growth','Scale','Enterprise'])[1 + i % 4], (ARRAY['Software','Retail','Health'])[1 + i % 3],
+    (ARRAY['EMEA','NA','APAC','LATAM'])[1 + i % 4], 'Core', 'active', '{}', now(), now(), 1 + i % 2
+FROM generate_series(1, 5000) AS i;
+INSERT INTO customers_contact (account_id, email, name, title, locale, timezone, decision_maker, external_id,
+    properties, created_at, updated_at)
+SELECT 1 + i % 5000, 'c' || i || '@bench.example.com', 'Contact ' || i, '', 'en', '', i % 5 = 0, '', '{}',
+    now(), now()
+FROM generate_series(1, 50000) AS i;
+INSERT INTO surveys_invitation (program_id, stream, contact_id, account_id, properties, token_nonce, token_hash,
+    send_at, expires_at, quiet_until, created_at, skipped_reason, responded_at)
+SELECT CASE WHEN i % 5 = 0 THEN 2 ELSE 1 END, CASE WHEN i % 5 = 0 THEN 'transactional' ELSE 'relationship' END,
+    1 + i % 50000, 1 + (i % 50000) % 5000, '{}', md5(i::text), md5('h' || i), now(), now(), now(), now(), '', now()
+FROM generate_series(1, %(n)s) AS i;
+INSERT INTO surveys_response (invitation_id, program_id, stream, contact_id, account_id, score, category, reason,
+    improvement, segment, plan_tier, industry, company_size, region, arr_tier, product_line, team_id, cohort,
+    touchpoint, channel, agent, language, device_class, submitted_at, updated_at)
+SELECT inv.id, inv.program_id, inv.stream, inv.contact_id, inv.account_id, sc.score,
+    CASE WHEN sc.score >= 9 THEN 'promoter' WHEN sc.score >= 7 THEN 'passive' ELSE 'detractor' END,
+    CASE WHEN inv.id % 3 = 0 THEN '' ELSE 'Because of reason ' || inv.id % 97 END, '',
+    a.segment, a.plan_tier, a.industry, '', a.region, '', a.product_line, a.team_id,
+    '2024-Q' || (1 + inv.id % 4), CASE WHEN inv.stream = 'transactional' THEN 'ticket' ELSE '' END,
+    CASE WHEN inv.stream = 'transactional' THEN 'chat' ELSE '' END, '', 'en', 'desktop',
+    now() - (inv.id % 730) * interval '1 day', now()
+FROM surveys_invitation inv
+JOIN customers_account a ON a.id = inv.account_id
+CROSS JOIN LATERAL (SELECT (ARRAY[0,1,2,3,4,5,6,7,7,8,8,8,9,9,9,9,10,10,10,10])[1 + (inv.id * 7919) % 20] AS score) sc;
+ANALYZE;
+"""
+
+RAW = {
+    "summary": """
+        SELECT count(*) FILTER (WHERE score = 0), count(*) FILTER (WHERE score = 1), count(*) FILTER (WHERE score = 2),
+               count(*) FILTER (WHERE score = 3), count(*) FILTER (WHERE score = 4), count(*) FILTER (WHERE score = 5),
+               count(*) FILTER (WHERE score = 6), count(*) FILTER (WHERE score = 7), count(*) FILTER (WHERE score = 8),
+               count(*) FILTER (WHERE score = 9), count(*) FILTER (WHERE score = 10),
+               count(*) FILTER (WHERE reason <> '')
+        FROM surveys_response WHERE stream = %s AND submitted_at >= %s AND submitted_at < %s""",
+    "trend": """
+        SELECT date_trunc('quarter', submitted_at AT TIME ZONE 'UTC') AS q,
+               count(*) FILTER (WHERE category = 'promoter'), count(*) FILTER (WHERE category = 'passive'),
+               count(*) FILTER (WHERE category = 'detractor')
+        FROM surveys_response WHERE stream = %s AND submitted_at >= %s AND submitted_at < %s GROUP BY q ORDER BY q""",
+    "segments": """
+        SELECT segment, count(*) FILTER (WHERE category = 'promoter'), count(*) FILTER (WHERE category = 'passive'),
+               count(*) FILTER (WHERE category = 'detractor')
+        FROM surveys_response WHERE stream = %s AND submitted_at >= %s AND submitted_at < %s GROUP BY segment""",
+}
+
+
+def median_ms(function, repeat: int) -> float:
+    function()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def raw(sql: str, filters) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [filters.stream, filters.start, filters.end])
+        return cursor.fetchall()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=9)
+    arguments = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["*"]
+    reset_database()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(POPULATE.replace("%(n)s", str(arguments.responses)))
+    print(f"{arguments.responses:,} responses loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    filters, _ = filters_from({"stream": "relationship", "period": "year"})
+    qs = selectors.responses(None, filters)
+    cases = {
+        "summary": lambda: selectors.overview(qs),  # score, distribution and comment rate
+        "trend": lambda: selectors.trend(qs, "quarter"),
+        "segments": lambda: selectors.segment_table(qs, "segment"),
+    }
+    assert selectors.overview(qs).score.responses == sum(raw(RAW["summary"], filters)[0][:11])
+    for name, function in cases.items():
+        ours = median_ms(function, arguments.repeat)
+        theirs = median_ms(lambda sql=RAW[name]: raw(sql, filters), arguments.repeat)
+        print(
+            f"{name}: Rebound {ours:.0f} ms, raw SQL {theirs:.0f} ms, ratio {ours / theirs:.2f} (target <= 2)",
+            flush=True,
+        )
+    admin = User.objects.create_user("bench@example.com", "pw", role=Role.ADMIN)
+    client = Client()
+    client.force_login(admin)
+    for url in ("/insights/?stream=relationship&period=year", "/insights/?stream=relationship&period=90d&by=region"):
+        assert client.get(url).status_code == 200
+        page = median_ms(lambda url=url: client.get(url), max(arguments.repeat // 2, 3))
+        print(f"dashboard page {url}: median {page:.0f} ms (target < 500 ms)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
