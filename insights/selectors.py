@@ -126,3 +126,43 @@ def segment_table(qs: QuerySet[Response], dimension: str) -> list[tuple[str, str
         label = names.get(value, value) if names else value
         table.append(("" if value is None else str(value), str(label or "(none)"), Score(**row)))
     return table
+
+
+def theme_table(qs: QuerySet[Response]) -> list[dict]:
+    """Mentions of each theme among the responses, by category: what drives detractors vs promoters."""
+    from .models import Theme
+
+    through = Theme.responses.through.objects.filter(response__in=qs.order_by().values("pk"))
+    rows = (
+        through.order_by()
+        .values("theme_id", "theme__name")
+        .annotate(
+            mentions=Count("pk"),
+            promoters=Count("pk", filter=Q(response__category=Category.PROMOTER)),
+            passives=Count("pk", filter=Q(response__category=Category.PASSIVE)),
+            detractors=Count("pk", filter=Q(response__category=Category.DETRACTOR)),
+        )
+        .order_by("-mentions")
+    )
+    return list(rows)
+
+
+def theme_trend(qs: QuerySet[Response]) -> dict:
+    """Mentions of each theme per quarter: how the themes shift over time."""
+    from .models import Theme
+
+    rows = (
+        Theme.responses.through.objects.filter(response__in=qs.order_by().values("pk"))
+        .annotate(q=TruncQuarter("response__submitted_at"))
+        .order_by()
+        .values("theme__name", "q")
+        .annotate(n=Count("pk"))
+    )
+    quarters = sorted({r["q"] for r in rows})
+    table: dict[str, dict] = {}
+    for r in rows:
+        table.setdefault(r["theme__name"], {})[r["q"]] = r["n"]
+    return {
+        "quarters": quarters,
+        "rows": [(name, [counts.get(q, 0) for q in quarters]) for name, counts in sorted(table.items())],
+    }

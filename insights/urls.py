@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export/responses.csv", views.export_responses, name="export_responses"),
     path("export/tasks.csv", views.export_tasks, name="export_tasks"),
+    path("themes/", views.theme_taxonomy, name="themes"),
+    path("themes/<int:pk>/", views.theme_verbatims, name="theme_verbatims"),
 ]

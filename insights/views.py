@@ -1,17 +1,22 @@
 """The NPS dashboard, one tab per stream, and the CSV exports."""
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.forms import modelformset_factory
+from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts.permissions import ALL_STAFF, roles
+from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups import selectors as followup_selectors
-from surveys.models import Stream
+from surveys.models import Category, Stream
 
-from . import charts, selectors
+from . import charts, selectors, services
 from .export import csv_response
 from .filters import PERIODS, BadFilter, filters_from
+from .models import Alert, Theme
 from .nps import BENCHMARKS, LOW_RESPONSE_RATE, SMALL_SAMPLE, benchmark_band, display
 
+ThemeFormSet = modelformset_factory(Theme, fields=["name", "keywords"], extra=1, can_delete=True)
 SORTS = {"nps": lambda r: r[2].nps or -999, "n": lambda r: r[2].responses, "name": lambda r: r[1].lower()}
 
 
@@ -55,8 +60,44 @@ def dashboard(request):
         "band": benchmark_band(segment, score.nps),
         "segment": segment,
         "query": request.GET.urlencode(),
+        "themes": selectors.theme_table(qs),
+        "alerts": Alert.objects.filter(stream=filters.stream)[:5],
+        "theme_trend": selectors.theme_trend(qs),
     }
     return render(request, "insights/dashboard.html", context)
+
+
+@roles(*ALL_STAFF)
+def theme_verbatims(request, pk: int):
+    theme = get_object_or_404(Theme, pk=pk)
+    try:
+        filters, period = filters_from(request.GET)
+    except BadFilter as exc:
+        messages.error(request, f"Filter ignored: {exc}")
+        return redirect("insights:dashboard")
+    qs = selectors.responses(request.user, filters).filter(themes=theme)
+    category = request.GET.get("category", "")
+    if category in Category.values:
+        qs = qs.filter(category=category)
+    qs = qs.select_related("contact", "account").order_by("-submitted_at")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "insights/theme_verbatims.html",
+        {"theme": theme, "page": page, "filters": filters, "category": category, "query": request.GET.urlencode()},
+    )
+
+
+@roles(*ADMIN_ONLY)
+def theme_taxonomy(request):
+    formset = ThemeFormSet(request.POST or None, queryset=Theme.objects.all())
+    if request.method == "POST" and formset.is_valid():
+        with transaction.atomic():
+            formset.save()
+            services.retag_soon()
+        messages.success(request, "Themes saved. Every response is being re-tagged in the background.")
+        return redirect("insights:themes")
+    return render(request, "insights/themes.html", {"formset": formset})
 
 
 @roles(*ALL_STAFF)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from customers.models import Account, Contact
 from followups.services import route_response
+from insights.services import response_tag
 from outbox.models import OutgoingEmail
 from outbox.services import email_send_now, emails_dispatch, emails_queue
 
@@ -409,6 +410,7 @@ def response_submit(
                 **response_snapshot(invitation, now),
             )
             route_response(response=response, previous_category="")
+            response_tag(response)
             return SubmitResult(response, created=True, previous_category="")
         Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").get()
         response = Response.objects.select_related("program").get(invitation=invitation)
@@ -418,12 +420,15 @@ def response_submit(
         response.score, response.category, response.reason, response.updated_at = score, category, reason, now
         response.save(update_fields=["score", "category", "reason", "updated_at"])
         route_response(response=response, previous_category=previous)
+        response_tag(response)
         return SubmitResult(response, created=False, previous_category=previous)
 
 
 def response_improvement_add(*, response: Response, text: str) -> None:
     """A passive's answer to "what would make it a 10?"."""
     Response.objects.filter(pk=response.pk).update(improvement=text, updated_at=timezone.now())
+    response.improvement = text
+    response_tag(response)
 
 
 def referral_create(*, response: Response, name: str, email: str, company: str = "", note: str = "") -> Referral:

@@ -204,3 +204,77 @@ def test_the_responses_export_neutralises_customer_text(client, admin_user):
     assert rows[0]["score"] == "3"
     tasks = client.get(reverse("insights:export_tasks"))
     assert "'=cmd|" in b"".join(tasks.streaming_content).decode()
+
+
+# Themes and alerts
+
+
+def test_reasons_are_tagged_with_themes_when_saved(db):
+    from insights.models import Theme
+
+    response = answer(3, reason="Support took days and the invoice was wrong.")
+    assert sorted(response.themes.values_list("name", flat=True)) == ["Billing", "Support"]
+    assert answer(9, reason="Supportive team").themes.count() == 0  # whole words only
+    assert Theme.objects.count() == 8  # seeded: product, support, pricing, onboarding, performance, …
+
+
+def test_editing_the_taxonomy_retags_in_the_background(client, admin_user, django_capture_on_commit_callbacks):
+    from insights.models import Theme
+
+    response = answer(4, reason="The exports crash constantly")
+    assert response.themes.count() == 0
+    client.force_login(admin_user)
+    formset = client.get(reverse("insights:themes")).context["formset"]
+    data = {"form-TOTAL_FORMS": len(formset.forms), "form-INITIAL_FORMS": len(formset.forms) - 1}
+    for i, form in enumerate(formset.forms):
+        theme = form.instance
+        data |= {f"form-{i}-id": theme.pk or "", f"form-{i}-name": theme.name or "Reliability",
+                 f"form-{i}-keywords": theme.keywords or "crash\ncrashes"}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("insights:themes"), data).status_code == 302
+    assert list(response.themes.values_list("name", flat=True)) == ["Reliability"]
+    assert Theme.objects.filter(name="Reliability").exists()
+
+
+def test_theme_frequency_by_category_and_its_verbatims(client, admin_user):
+    answer(2, reason="Too expensive for what it does")
+    answer(3, reason="Price went up again")
+    answer(10, reason="Worth the price, great support <3")
+    client.force_login(admin_user)
+    themes = {t["theme__name"]: t for t in figures(client, "relationship")["themes"]}
+    assert (themes["Pricing"]["detractors"], themes["Pricing"]["promoters"]) == (2, 1)
+    pricing = themes["Pricing"]["theme_id"]
+    page = client.get(reverse("insights:theme_verbatims", args=[pricing]), {"period": "year", "category": "detractor"})
+    html = page.content.decode()
+    assert "Too expensive" in html and "Worth the price" not in html
+    page = client.get(reverse("insights:theme_verbatims", args=[pricing]), {"period": "year"})
+    assert "great support &lt;3" in page.content.decode()
+
+
+def test_two_declines_beyond_the_margin_raise_one_alert(db, manager, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from insights.models import Alert
+    from insights.services import declines_check
+
+    now = timezone.now()
+    this_quarter = datetime_quarter_start(now)
+    # Three full quarters before this one: NPS 80 → 0 → -80 in SMB; flat in Enterprise.
+    for quarters_back, scores in ((3, [10] * 18 + [7] * 2), (2, [10] * 10 + [3] * 10), (1, [2] * 18 + [8] * 2)):
+        when = this_quarter - timedelta(days=92 * quarters_back - 45)
+        for s in scores:
+            answer(s, account=AccountFactory(segment=Segment.SMB, plan_tier="", region="", industry=""), when=when)
+            answer(9, account=AccountFactory(segment=Segment.ENTERPRISE, plan_tier="", region="", industry=""),
+                   when=when)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        raised = declines_check(now)
+        assert declines_check(now) == []  # once per segment and period
+    assert [(a.dimension, a.value) for a in raised] == [("segment", "smb")]
+    assert Alert.objects.get().nps_values == [90, 0, -90]
+    assert any(m.to == [manager.email] and "NPS decline" in m.subject for m in mail.outbox)
+
+
+def datetime_quarter_start(now):
+    from datetime import datetime
+
+    return datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)

@@ -8,6 +8,7 @@ from accounts.models import Role
 from accounts.permissions import ADMIN_ONLY, view_roles
 from accounts.services import api_token_create
 from customers.models import ImportJob
+from insights.models import Theme
 from outbox.models import CaughtEmail
 from surveys.models import Wave
 from surveys.services import response_submit
@@ -46,6 +47,7 @@ URL_KWARGS = {
     "followups:task_close": lambda f: {"pk": f["task"].pk},
     "followups:task_email": lambda f: {"pk": f["task"].pk},
     "api:task_detail": lambda f: {"pk": f["task"].pk},
+    "insights:theme_verbatims": lambda f: {"pk": Theme.objects.first().pk},
 }
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
 POST_ONLY = {
@@ -64,7 +66,7 @@ EXPECTED_ADMIN_ONLY = {
     "accounts:token_list", "accounts:token_revoke", "surveys:program_list", "surveys:program_create",
     "surveys:program_detail", "surveys:program_edit", "surveys:program_toggle", "surveys:program_preview",
     "surveys:program_preview_html", "surveys:program_test_send", "surveys:wave_send_now", "surveys:wave_detail",
-    "followups:sla_policies",
+    "followups:sla_policies", "insights:themes",
 }  # fmt: skip
 
 

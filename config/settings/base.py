@@ -176,4 +176,6 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "surveys.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     "followups-tick": {"task": "followups.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
+    # Quarter-level declines change slowly: look once an hour (the constraint keeps one alert each).
+    "insights-declines": {"task": "insights.tasks.check_declines", "schedule": 3600},
 }

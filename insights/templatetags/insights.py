@@ -36,3 +36,8 @@ def percent(value) -> str:
 @register.filter
 def share(score, name: str) -> str:
     return percent(score.share(getattr(score, name)))
+
+
+@register.simple_tag
+def quarter(moment) -> str:
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"

@@ -1,0 +1,53 @@
+"""Insight data: the theme taxonomy, and the alerts raised on declining segments."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import models
+
+
+class Theme(models.Model):
+    """A theme of what customers write, found by its keywords and phrases."""
+
+    name = models.CharField(max_length=60, unique=True)
+    keywords = models.TextField(help_text="One keyword or phrase per line; matched as whole words, any case.")
+    responses = models.ManyToManyField("surveys.Response", related_name="themes", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k.strip().lower() for k in self.keywords.splitlines() if k.strip()]
+
+    def pattern(self) -> re.Pattern | None:
+        words = self.keyword_list
+        if not words:
+            return None
+        return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+class Alert(models.Model):
+    """A sustained decline: a segment's NPS down two periods in a row beyond the margin."""
+
+    stream = models.CharField(max_length=16)
+    dimension = models.CharField(max_length=32)
+    value = models.CharField(max_length=200)
+    period = models.CharField(max_length=16, help_text="The period whose decline raised it, e.g. 2026-Q3.")
+    nps_values = models.JSONField(default=list, help_text="NPS of the three periods, oldest first.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stream", "dimension", "value", "period"], name="one_alert_per_segment_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.value}: decline to {self.period}"

@@ -1,0 +1,138 @@
+"""Insight writes: tagging verbatims with themes, and raising decline alerts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models.functions import TruncQuarter
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from outbox.services import email_from_templates, emails_queue_and_send
+from surveys.models import Response, Stream
+
+from .models import Alert, Theme
+from .nps import Score, display
+from .selectors import SCORE_COUNTS
+
+logger = logging.getLogger(__name__)
+ALERT_DIMENSIONS = ["segment", "plan_tier", "region", "industry", "product_line"]
+
+
+def themes_for(text: str, themes: list[Theme]) -> list[Theme]:
+    return [t for t in themes if (p := t.pattern()) and p.search(text)]
+
+
+def response_tag(response: Response, themes: list[Theme] | None = None) -> None:
+    """Tag a response's reason (and "what would make it a 10") with every matching theme."""
+    themes = list(Theme.objects.all()) if themes is None else themes
+    text = f"{response.reason}\n{response.improvement}"
+    matched = themes_for(text, themes)
+    Through = Theme.responses.through
+    Through.objects.filter(response_id=response.pk).delete()
+    Through.objects.bulk_create([Through(theme_id=t.pk, response_id=response.pk) for t in matched])
+
+
+def responses_retag(chunk: int = 2000) -> int:
+    """Re-tag every response after the taxonomy changed (a background task)."""
+    themes = list(Theme.objects.all())
+    patterns = [(t.pk, t.pattern()) for t in themes]
+    Through = Theme.responses.through
+    done = 0
+    last = 0
+    while True:
+        batch = list(
+            Response.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "reason", "improvement")[:chunk]
+        )
+        if not batch:
+            return done
+        with transaction.atomic():
+            ids = [pk for pk, _, _ in batch]
+            Through.objects.filter(response_id__in=ids).delete()
+            Through.objects.bulk_create(
+                Through(theme_id=theme_id, response_id=pk)
+                for pk, reason, improvement in batch
+                for theme_id, pattern in patterns
+                if pattern and pattern.search(f"{reason}\n{improvement}")
+            )
+        done += len(batch)
+        last = batch[-1][0]
+
+
+def retag_soon() -> None:
+    from .tasks import retag
+
+    transaction.on_commit(retag.delay)
+
+
+# Decline alerts ------------------------------------------------------------------------------------
+
+
+def _quarter_label(moment: datetime) -> str:
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+def declines_check(now: datetime | None = None) -> list[Alert]:
+    """For each stream and segment value: NPS of the last three full quarters; down twice in a row,
+    each time beyond the margin of the difference, raises one alert (a constraint keeps it one)."""
+    now = now or timezone.now()
+    this_quarter = datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)
+    start = (this_quarter - timedelta(days=3 * 92)).replace(day=1)
+    start = datetime(start.year, 3 * ((start.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)
+    raised = []
+    for stream in Stream.values:
+        base = Response.objects.filter(stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter)
+        for dimension in ALERT_DIMENSIONS:
+            rows = (
+                base.annotate(q=TruncQuarter("submitted_at")).order_by().values(dimension, "q").annotate(**SCORE_COUNTS)
+            )
+            series: dict[str, list[tuple[datetime, Score]]] = {}
+            for row in rows:
+                value, quarter = row.pop(dimension), row.pop("q")
+                if value:
+                    series.setdefault(value, []).append((quarter, Score(**row)))
+            for value, points in series.items():
+                points.sort(key=lambda p: p[0])
+                if len(points) < 3:
+                    continue
+                (_, a), (_, b), (q3, c) = points[-3:]
+                if _declined(a, b) and _declined(b, c):
+                    alert = _raise(stream, dimension, value, _quarter_label(q3), [a, b, c])
+                    if alert:
+                        raised.append(alert)
+    return raised
+
+
+def _declined(before: Score, after: Score) -> bool:
+    from .nps import significant_change
+
+    return (
+        after.nps is not None
+        and before.nps is not None
+        and after.nps < before.nps
+        and bool(significant_change(before, after))
+    )
+
+
+def _raise(stream: str, dimension: str, value: str, period: str, scores: list[Score]) -> Alert | None:
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                stream=stream, dimension=dimension, value=value, period=period,
+                nps_values=[display(s.nps) for s in scores],
+            )  # fmt: skip
+            managers = User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
+            emails_queue_and_send([
+                email_from_templates(
+                    "decline_alert", key=f"decline_alert:{alert.pk}:{m.pk}", to=m.email,
+                    context={"alert": alert, "url": settings.SITE_URL + reverse("insights:dashboard")},
+                )
+                for m in managers
+            ])  # fmt: skip
+            return alert
+    except IntegrityError:
+        return None  # raised already for this segment and period

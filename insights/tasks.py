@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def retag() -> int:
+    """Re-tag every response with the current theme taxonomy."""
+    return services.responses_retag()
+
+
+@shared_task(ignore_result=True)
+def check_declines() -> int:
+    """Raise an alert for each segment whose NPS fell two quarters in a row beyond the margin."""
+    return len(services.declines_check())
