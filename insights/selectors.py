@@ -4,9 +4,9 @@ dashboard, the API and the exports call these same functions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Aggregate, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncQuarter
 
 from accounts.models import Team, User
@@ -166,3 +166,150 @@ def theme_trend(qs: QuerySet[Response]) -> dict:
         "quarters": quarters,
         "rows": [(name, [counts.get(q, 0) for q in quarters]) for name, counts in sorted(table.items())],
     }
+
+
+# Accounts (B2B) -------------------------------------------------------------------------------------
+
+
+def latest_relationship_answers(user) -> QuerySet[Response]:
+    """Each contact's latest relationship response."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = (
+        Response.objects.filter(contact=OuterRef("contact"), stream=Stream.RELATIONSHIP)
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    qs = Response.objects.filter(stream=Stream.RELATIONSHIP, pk=Subquery(latest))
+    if user is not None and not (user.is_superuser or user.is_admin):
+        qs = qs.filter(account__team_id=user.team_id) if user.team_id else qs.none()
+    return qs
+
+
+def account_table(user, account_ids: list[int]) -> dict[int, dict]:
+    """For the given accounts: account NPS from each contact's latest answer, coverage (answered ÷
+    surveyed contacts) and open tasks, all counted in the database."""
+    from customers.models import Account
+    from followups.models import TaskStatus
+
+    scores = {
+        row.pop("account_id"): row
+        for row in latest_relationship_answers(user)
+        .filter(account_id__in=account_ids)
+        .order_by()
+        .values("account_id")
+        .annotate(**SCORE_COUNTS)
+    }
+    counts = Account.objects.filter(pk__in=account_ids).annotate(
+        surveyed=Count("invitations__contact", filter=Q(invitations__stream=Stream.RELATIONSHIP), distinct=True),
+        answered=Count("responses__contact", filter=Q(responses__stream=Stream.RELATIONSHIP), distinct=True),
+        open_tasks=Count("tasks", filter=Q(tasks__status=TaskStatus.OPEN), distinct=True),
+    )
+    table = {}
+    for account in counts.values("pk", "surveyed", "answered", "open_tasks"):
+        score = Score(**scores.get(account["pk"], {"promoters": 0, "passives": 0, "detractors": 0}))
+        coverage = account["answered"] / account["surveyed"] if account["surveyed"] else None
+        table[account["pk"]] = {"score": score, "coverage": coverage, "open_tasks": account["open_tasks"]}
+    return table
+
+
+def accounts_at_risk(user, today, days: int = 90) -> QuerySet:
+    """Accounts renewing within `days` whose decision makers' latest answer is a Detractor's."""
+    from customers.models import Account, AccountStatus
+
+    detractor_accounts = (
+        latest_relationship_answers(user)
+        .filter(category=Category.DETRACTOR, contact__decision_maker=True)
+        .values("account_id")
+    )
+    return (
+        Account.objects.filter(
+            pk__in=detractor_accounts,
+            status=AccountStatus.ACTIVE,
+            renewal_date__gte=today,
+            renewal_date__lte=today + timedelta(days=days),
+        )
+        .select_related("csm")
+        .order_by("renewal_date")
+    )
+
+
+# Loop metrics and outcomes ---------------------------------------------------------------------------
+
+
+def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
+    """Per team (or CSM): Detractor tasks opened, SLA met %, median hours to first contact,
+    recovered % and confirmed-recovered %. Counted in the database."""
+    from django.db import connection
+    from django.db.models import Avg, DurationField, ExpressionWrapper, F
+
+    from followups.models import Outcome, Queue, Task
+
+    tasks = Task.objects.filter(
+        queue=Queue.RECOVERY,
+        response__stream=filters.stream,
+        created_at__gte=filters.start,
+        created_at__lt=filters.end,
+    )
+    if user is not None and not (user.is_superuser or user.is_admin):
+        tasks = tasks.filter(team_id=user.team_id) if user.team_id else tasks.none()
+    key = "team__name" if by == "team" else "assignee__name"
+    to_contact = ExpressionWrapper(F("first_contact_at") - F("created_at"), output_field=DurationField())
+    aggregates = {
+        "opened": Count("pk"),
+        "contacted": Count("pk", filter=Q(first_contact_at__isnull=False)),
+        "met": Count("pk", filter=Q(first_contact_at__lte=F("due_at"))),
+        "closed": Count("pk", filter=Q(status="closed")),
+        "recovered": Count("pk", filter=Q(outcome=Outcome.RECOVERED)),
+        "reasked": Count("pk", filter=Q(outcome=Outcome.RECOVERED, reask_invitation__response__isnull=False)),
+        "confirmed": Count("pk", filter=Q(outcome=Outcome.RECOVERED, reask_invitation__response__score__gte=7)),
+        "mean_to_contact": Avg(to_contact, filter=Q(first_contact_at__isnull=False)),
+    }
+    if connection.vendor == "postgresql":
+        aggregates["median_to_contact"] = Median(to_contact, filter=Q(first_contact_at__isnull=False))
+    rows = list(tasks.order_by().values(key).annotate(**aggregates).order_by(key))
+    for row in rows:
+        row["name"] = row.pop(key) or "(none)"
+        due_known = row["opened"]
+        row["sla_met"] = row["met"] / due_known if due_known else None
+        row["recovered_rate"] = row["recovered"] / row["closed"] if row["closed"] else None
+        row["confirmed_rate"] = row["confirmed"] / row["reasked"] if row["reasked"] else None
+        typical = row.get("median_to_contact") or row["mean_to_contact"]
+        row["hours_to_contact"] = typical.total_seconds() / 3600 if typical else None
+    return rows
+
+
+def outcomes_by_category(user) -> list[dict]:
+    """Churn and retention of accounts by the category of their latest relationship answer."""
+    from customers.models import AccountStatus
+
+    rows = (
+        latest_relationship_answers(user)
+        .order_by()
+        .values("category")
+        .annotate(
+            accounts=Count("account", distinct=True),
+            churned=Count("account", filter=Q(account__status=AccountStatus.CHURNED), distinct=True),
+        )
+    )
+    out = []
+    for row in rows:
+        row["churn_rate"] = row["churned"] / row["accounts"] if row["accounts"] else None
+        row["retention_rate"] = 1 - row["churn_rate"] if row["churn_rate"] is not None else None
+        out.append(row)
+    order = [Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER]
+    return sorted(out, key=lambda r: order.index(r["category"]))
+
+
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5)."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+    def __init__(self, expression, **extra):
+        from django.db.models import DurationField
+
+        super().__init__(expression, output_field=DurationField(), **extra)

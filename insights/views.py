@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import modelformset_factory
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups import selectors as followup_selectors
@@ -135,3 +136,33 @@ def export_tasks(request):
         for t in tasks.iterator(chunk_size=2000)
     )  # fmt: skip
     return csv_response("tasks.csv", header, rows)
+
+
+@roles(*ALL_STAFF)
+def accounts(request):
+    """Accounts (B2B): account NPS and coverage, accounts at risk, loop metrics, outcomes."""
+    from customers.selectors import accounts_visible_to
+
+    try:
+        filters, period = filters_from(request.GET)
+    except BadFilter as exc:
+        messages.error(request, f"Filter ignored: {exc}")
+        return redirect("insights:accounts")
+    visible = accounts_visible_to(request.user).filter(responses__stream=Stream.RELATIONSHIP).distinct()
+    page = Paginator(visible.order_by("name"), 50).get_page(request.GET.get("page"))
+    table = selectors.account_table(request.user, [a.pk for a in page])
+    rows = [(a, table.get(a.pk)) for a in page]
+    by = "csm" if request.GET.get("loop_by") == "csm" else "team"
+    context = {
+        "filters": filters,
+        "period": period,
+        "periods": PERIODS,
+        "rows": [(a, t, display(t["score"].nps) if t else None) for a, t in rows],
+        "page": page,
+        "at_risk": selectors.accounts_at_risk(request.user, timezone.localdate()),
+        "loop": selectors.loop_metrics(request.user, filters, by),
+        "loop_by": by,
+        "outcomes": selectors.outcomes_by_category(request.user),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "insights/accounts.html", context)

@@ -278,3 +278,66 @@ def datetime_quarter_start(now):
     from datetime import datetime
 
     return datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)
+
+
+# Accounts, the loop, outcomes
+
+
+def test_account_nps_coverage_and_accounts_at_risk(client, admin_user, team):
+    from customers.models import AccountStatus
+
+    today = timezone.localdate()
+    risky = AccountFactory(team=team, renewal_date=today + timedelta(days=30), name="Risky")
+    safe = AccountFactory(team=team, renewal_date=today + timedelta(days=200), name="Later")
+    boss = ContactFactory(account=risky, decision_maker=True)
+    program = ProgramFactory()
+    old = InvitationFactory(program=program, contact=boss, when=timezone.now() - timedelta(days=100))
+    response_submit(invitation=old, score=10, reason="")
+    from surveys.models import Response
+
+    Response.objects.filter(invitation=old).update(submitted_at=timezone.now() - timedelta(days=100))
+    response_submit(invitation=InvitationFactory(program=program, contact=boss), score=2, reason="")
+    response_submit(invitation=InvitationFactory(program=program, contact=ContactFactory(account=risky)), score=9,
+                    reason="")  # fmt: skip
+    InvitationFactory(program=program, contact=ContactFactory(account=risky))  # surveyed, not answered
+    answer(1, account=safe)
+    AccountFactory(team=team, status=AccountStatus.CHURNED)
+    client.force_login(admin_user)
+    context = client.get(reverse("insights:accounts")).context
+    assert [a.name for a in context["at_risk"]] == ["Risky"]
+    rows = {a.name: (t, shown) for a, t, shown in context["rows"]}
+    risky_row, shown = rows["Risky"]
+    assert risky_row["score"] == Score(1, 0, 1) and shown == 0  # latest answer per contact
+    assert risky_row["coverage"] == pytest.approx(2 / 3)
+    assert risky_row["open_tasks"] == 5  # two promoters' referral + advocacy, one recovery
+
+
+def test_loop_metrics_per_team(client, admin_user, contact, csm):
+    from followups import services as followups
+    from followups.models import Outcome, Task
+
+    for score in (1, 2, 3):
+        answer(score, account=contact.account)
+    tasks = list(Task.objects.order_by("pk"))
+    followups.task_log_outreach(task=tasks[0], actor=csm, channel="call")
+    Task.objects.filter(pk=tasks[1].pk).update(first_contact_at=tasks[1].due_at + timedelta(hours=1))
+    followups.task_close(task=tasks[0], actor=csm, outcome=Outcome.RECOVERED)
+    followups.task_close(task=tasks[2], actor=csm, outcome=Outcome.CHURNED)
+    client.force_login(admin_user)
+    (row,) = client.get(reverse("insights:accounts"), {"period": "30d"}).context["loop"]
+    assert (row["name"], row["opened"]) == (csm.team.name, 3)
+    assert row["sla_met"] == pytest.approx(1 / 3)
+    assert row["recovered_rate"] == pytest.approx(1 / 2)
+    assert row["hours_to_contact"] is not None
+
+
+def test_outcomes_by_category(client, admin_user):
+    from customers.models import AccountStatus
+
+    answer(2, account=AccountFactory(status=AccountStatus.CHURNED))
+    answer(3, account=AccountFactory())
+    answer(10, account=AccountFactory())
+    client.force_login(admin_user)
+    outcomes = {r["category"]: r for r in client.get(reverse("insights:accounts")).context["outcomes"]}
+    assert outcomes["detractor"]["churn_rate"] == pytest.approx(0.5)
+    assert outcomes["promoter"]["churn_rate"] == 0
