@@ -13,7 +13,7 @@ from outbox.models import EmailStatus, OutgoingEmail
 from . import cadence
 from .models import Invitation, Program, Stream, Wave
 
-PAST_WAVES = 4
+PAST_WAVES = 8  # two years of quarterly history
 
 
 def seed() -> dict[str, Program]:
@@ -43,6 +43,7 @@ def seed() -> dict[str, Program]:
     )
     _past_waves(relationship)
     _recent_answers(relationship)
+    _history(relationship, transactional)
     return {"relationship": relationship, "transactional": transactional}
 
 
@@ -117,3 +118,102 @@ def _past_waves(program: Program) -> None:
             )
             for c, email in zip(contacts, emails, strict=True)
         )  # fmt: skip
+
+
+AGENTS = ["Sam Rivera", "Alex Kim", "Jordan Lee", "Priya Shah", "Tomás Ortega"]
+HISTORY_REASONS = {
+    "promoter": REASONS["promoter"] + ["Support answered in minutes.", "The new dashboards are excellent."],
+    "passive": REASONS["passive"] + ["Decent, but the price is hard to justify.", "Setup took longer than promised."],
+    "detractor": REASONS["detractor"] + ["Too expensive since the price change.", "The docs are out of date.",
+                                         "Invoice errors again; billing is a mess."],
+}  # fmt: skip
+
+
+def _history(relationship: Program, transactional: Program) -> None:
+    """Two years of answers in both streams, closed follow-ups included (first run only).
+
+    The story: relationship NPS climbs from about 0 to about 35 over eight quarters, while pricing
+    complaints grow in SMB lately; support tickets score well on chat and worse on email.
+    """
+    from followups.models import Outcome, Queue, Task, TaskStatus
+
+    from .models import Response
+    from .services import category_for, response_snapshot
+
+    latest = relationship.waves.order_by("-scheduled_at").first()
+    if latest is None or Response.objects.filter(submitted_at__lt=latest.scheduled_at).exists():
+        return
+    rng = random.Random(11)  # noqa: S311 - demo data, not security
+    responses: list[Response] = []
+    waves = list(relationship.waves.order_by("scheduled_at"))[:-1]
+    for index, wave in enumerate(waves):
+        improve = index / max(len(waves) - 1, 1)
+        weights = [3, 2, 3, 3, 4, 5, 6, 10, 12, 14 + 10 * improve, 10 + 14 * improve]
+        invitations = list(wave.invitations.select_related("account", "contact"))
+        for invitation in rng.sample(invitations, int(len(invitations) * 0.35)):
+            score = rng.choices(range(11), weights=weights)[0]
+            category = category_for(score)
+            reason = rng.choice(HISTORY_REASONS[category])
+            pricing_wave = invitation.account.segment == "smb" and improve > 0.7 and rng.random() < 0.5
+            if category != "promoter" and pricing_wave:
+                reason = "Too expensive since the price change."
+            at = wave.scheduled_at + timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 12))
+            responses.append(_response(invitation, score, reason, at, response_snapshot))
+    now = timezone.now()
+    contacts = list(Contact.objects.reachable().select_related("account")[:400])
+    for n in range(600):
+        at = now - timedelta(days=rng.randint(35, 730), hours=rng.randint(0, 23))
+        channel = rng.choice(["chat", "phone", "email"])
+        contact = rng.choice(contacts)
+        invitation = Invitation.objects.create(
+            program=transactional, stream=Stream.TRANSACTIONAL, contact=contact, account=contact.account,
+            properties={"touchpoint": "ticket", "channel": channel, "agent": rng.choice(AGENTS),
+                        "ticket_id": f"T-{10000 + n}"},
+            send_at=at, expires_at=at + timedelta(days=30), quiet_until=at + timedelta(days=14),
+            **Invitation.new_token_fields(),
+        )  # fmt: skip
+        invitation.account = contact.account
+        weights = [2, 1, 1, 2, 2, 3, 4, 8, 12, 20, 22] if channel != "email" else [5, 3, 4, 5, 6, 6, 8, 10, 10, 8, 6]
+        score = rng.choices(range(11), weights=weights)[0]
+        responses.append(_response(invitation, score, rng.choice(HISTORY_REASONS[category_for(score)]), at,
+                                   response_snapshot))  # fmt: skip
+    Response.objects.bulk_create(responses, batch_size=1000)
+    for response in responses:
+        Invitation.objects.filter(pk=response.invitation_id).update(responded_at=response.submitted_at)
+    outcomes = {
+        Queue.RECOVERY: [Outcome.RECOVERED] * 5 + [Outcome.AT_RISK] * 2 + [Outcome.CHURNED] + [Outcome.NO_REPLY] * 2,
+        Queue.CHECKIN: [Outcome.DONE],
+        Queue.REFERRAL: [Outcome.REFERRAL_GIVEN, Outcome.DECLINED, Outcome.DECLINED],
+        Queue.ADVOCACY: [Outcome.REVIEW_POSTED, Outcome.REFERENCE_AGREED, Outcome.DECLINED, Outcome.DECLINED],
+    }  # fmt: skip
+    queues = {"detractor": [Queue.RECOVERY], "passive": [Queue.CHECKIN], "promoter": [Queue.REFERRAL, Queue.ADVOCACY]}
+    due_after = {Queue.RECOVERY: timedelta(hours=24), Queue.CHECKIN: timedelta(days=7)}
+    tasks = []
+    for response in responses:
+        for queue in queues[response.category]:
+            due = response.submitted_at + due_after.get(queue, timedelta(days=7))
+            contacted = response.submitted_at + timedelta(hours=rng.choice([2, 5, 9, 20, 30, 50]))
+            urgent = queue == Queue.RECOVERY and response.score <= 3
+            tasks.append(Task(
+                response=response, queue=queue, status=TaskStatus.CLOSED, urgent=urgent,
+                account_id=response.account_id, contact_id=response.contact_id, team_id=response.team_id,
+                assignee_id=response.csm_id, segment=response.segment, created_at=response.submitted_at, due_at=due,
+                first_contact_at=contacted, outcome=rng.choice(outcomes[queue]),
+                closed_at=contacted + timedelta(days=2),
+            ))  # fmt: skip
+    Task.objects.bulk_create(tasks, batch_size=1000)
+    from insights.services import responses_retag
+
+    responses_retag()
+
+
+def _response(invitation: Invitation, score: int, reason: str, at, snapshot):
+    from .models import Response
+    from .services import category_for
+
+    return Response(
+        invitation=invitation, program_id=invitation.program_id, stream=invitation.stream, wave_id=invitation.wave_id,
+        contact_id=invitation.contact_id, account_id=invitation.account_id, score=score, category=category_for(score),
+        reason=reason, device_class=random.choice(["desktop", "desktop", "mobile"]),  # noqa: S311
+        language="en", submitted_at=at, updated_at=at, **snapshot(invitation, at),
+    )  # fmt: skip
