@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
+from surveys.models import Response, Stream
 
 from . import selectors, services
 from .forms import ImportForm
@@ -39,7 +41,12 @@ def account_list(request):
 @roles(*ALL_STAFF)
 def account_detail(request, pk: int):
     account = get_object_or_404(selectors.accounts_visible_to(request.user).select_related("csm", "team"), pk=pk)
-    contacts = account.contacts.order_by("name", "email")
+    latest = Response.objects.filter(contact=OuterRef("pk"), stream=Stream.RELATIONSHIP).order_by("-submitted_at")
+    contacts = account.contacts.order_by("name", "email").annotate(
+        latest_score=Subquery(latest.values("score")[:1]),
+        latest_at=Subquery(latest.values("submitted_at")[:1]),
+        latest_reason=Subquery(latest.values("reason")[:1]),
+    )
     return render(request, "customers/account_detail.html", {"account": account, "contacts": contacts})
 
 

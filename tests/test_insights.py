@@ -341,3 +341,14 @@ def test_outcomes_by_category(client, admin_user):
     outcomes = {r["category"]: r for r in client.get(reverse("insights:accounts")).context["outcomes"]}
     assert outcomes["detractor"]["churn_rate"] == pytest.approx(0.5)
     assert outcomes["promoter"]["churn_rate"] == 0
+
+
+def test_the_account_page_shows_each_contacts_latest_relationship_answer(client, admin_user, account, contact):
+    answer(9, account=account, reason="older")
+    from surveys.models import Response
+
+    Response.objects.update(submitted_at=timezone.now() - timedelta(days=200))
+    response_submit(invitation=InvitationFactory(contact=contact), score=4, reason="Latest <b>words</b>")
+    client.force_login(admin_user)
+    html = client.get(reverse("customers:account_detail", args=[account.pk])).content.decode()
+    assert "<strong>4</strong>" in html and "Latest &lt;b&gt;words&lt;/b&gt;" in html
