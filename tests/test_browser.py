@@ -23,6 +23,23 @@ pytestmark = [
 
 
 @pytest.fixture
+def browser_server(transactional_db):
+    """A live server for this test only: it stops, and closes its database connections, before the
+    test database is dropped (pytest-django's session-wide one outlives it)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    thread = LiveServerThread("localhost", static_handler=StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield type("LiveServer", (), {"url": f"http://localhost:{thread.port}"})()
+    thread.terminate()
+
+
+@pytest.fixture
 def page(monkeypatch):
     from playwright.sync_api import sync_playwright
 
@@ -38,11 +55,15 @@ def page(monkeypatch):
         context.on("request", lambda r: None if r.url.startswith("http://localhost") else third_party.append(r.url))
         yield context.new_page()
         browser.close()
+        # ORM calls made while Playwright's loop runs get their own connections: close them here.
+        from django.db import connections
+
+        connections.close_all()
         assert third_party == [], "the customer page asked another server for something"
 
 
-def test_a_customer_answers_from_the_emailed_link_with_the_keyboard_only(live_server, settings, page):
-    settings.SITE_URL = live_server.url
+def test_a_customer_answers_from_the_emailed_link_with_the_keyboard_only(browser_server, settings, page):
+    settings.SITE_URL = browser_server.url
     ProgramFactory(send_day=1, send_hour=0, timezone="UTC", product_name="Acme Cloud")
     contact = ContactFactory(email="ada@customer.example.com", name="Ada Lovelace")
     services.tick()  # the wave is due: invite, queue, send (eager Celery in tests)
@@ -50,7 +71,7 @@ def test_a_customer_answers_from_the_emailed_link_with_the_keyboard_only(live_se
     message = next(m for m in mail.outbox if m.to == [contact.email])
     html = message.alternatives[0][0]
     link = re.search(r'href="([^"?]+/s/[0-9a-f]+/)"', html).group(1)
-    assert link.startswith(live_server.url)
+    assert link.startswith(browser_server.url)
 
     page.goto(link)
     assert page.locator("legend").inner_text() == (
