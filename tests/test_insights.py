@@ -236,6 +236,15 @@ def test_editing_the_taxonomy_retags_in_the_background(client, admin_user, djang
     assert Theme.objects.filter(name="Reliability").exists()
 
 
+def test_the_dashboard_title_is_plain_text_and_the_themes_appear_once(client, admin_user):
+    client.force_login(admin_user)
+    html = client.get(reverse("insights:dashboard"), {"stream": "transactional"}).content.decode()
+    assert "<title>Insights · Transactional" in html
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title
+    assert html.count("What drives detractors versus promoters") == 1
+
+
 def test_theme_frequency_by_category_and_its_verbatims(client, admin_user):
     answer(2, reason="Too expensive for what it does")
     answer(3, reason="Price went up again")
