@@ -57,10 +57,6 @@ def responses(user, filters: Filters) -> QuerySet[Response]:
     return qs
 
 
-def score(qs: QuerySet[Response]) -> Score:
-    return Score(**qs.aggregate(**SCORE_COUNTS))
-
-
 @dataclass(frozen=True)
 class Overview:
     score: Score
@@ -77,16 +73,6 @@ def overview(qs: QuerySet[Response]) -> Overview:
     dist = [counts[f"s{n}"] for n in range(11)]
     score = Score(promoters=sum(dist[9:]), passives=sum(dist[7:9]), detractors=sum(dist[:7]))
     return Overview(score, dist, counts["commented"] / score.responses if score.responses else None)
-
-
-def distribution(qs: QuerySet[Response]) -> list[int]:
-    counts = dict(qs.order_by().values_list("score").annotate(n=Count("pk")))
-    return [counts.get(n, 0) for n in range(11)]
-
-
-def comment_rate(qs: QuerySet[Response]) -> float | None:
-    totals = qs.aggregate(n=Count("pk"), commented=Count("pk", filter=~Q(reason="")))
-    return totals["commented"] / totals["n"] if totals["n"] else None
 
 
 def delivery(user, filters: Filters) -> dict[str, int | float | None]:

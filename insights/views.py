@@ -1,5 +1,7 @@
 """The NPS dashboard, one tab per stream, and the CSV exports."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -17,17 +19,32 @@ from .filters import PERIODS, BadFilter, filters_from
 from .models import Alert, Theme
 from .nps import BENCHMARKS, LOW_RESPONSE_RATE, SMALL_SAMPLE, benchmark_band, display
 
+
+def with_filters(back: str = "insights:dashboard", refusal: str = "Filter ignored"):
+    """Parse the period and dimension filters once for a view; a bad one redirects with its message."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            try:
+                filters, period = filters_from(request.GET)
+            except BadFilter as exc:
+                messages.error(request, f"{refusal}: {exc}")
+                return redirect(back)
+            return view(request, filters, period, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
 ThemeFormSet = modelformset_factory(Theme, fields=["name", "keywords"], extra=1, can_delete=True)
 SORTS = {"nps": lambda r: r[2].nps or -999, "n": lambda r: r[2].responses, "name": lambda r: r[1].lower()}
 
 
 @roles(*ALL_STAFF)
-def dashboard(request):
-    try:
-        filters, period = filters_from(request.GET)
-    except BadFilter as exc:
-        messages.error(request, f"Filter ignored: {exc}")
-        return redirect("insights:dashboard")
+@with_filters()
+def dashboard(request, filters, period):
     qs = selectors.responses(request.user, filters)
     overview = selectors.overview(qs)
     score = overview.score
@@ -69,13 +86,9 @@ def dashboard(request):
 
 
 @roles(*ALL_STAFF)
-def theme_verbatims(request, pk: int):
+@with_filters()
+def theme_verbatims(request, filters, period, pk: int):
     theme = get_object_or_404(Theme, pk=pk)
-    try:
-        filters, period = filters_from(request.GET)
-    except BadFilter as exc:
-        messages.error(request, f"Filter ignored: {exc}")
-        return redirect("insights:dashboard")
     qs = selectors.responses(request.user, filters).filter(themes=theme)
     category = request.GET.get("category", "")
     if category in Category.values:
@@ -102,12 +115,8 @@ def theme_taxonomy(request):
 
 
 @roles(*ALL_STAFF)
-def export_responses(request):
-    try:
-        filters, _ = filters_from(request.GET)
-    except BadFilter as exc:
-        messages.error(request, f"Export refused: {exc}")
-        return redirect("insights:dashboard")
+@with_filters(refusal="Export refused")
+def export_responses(request, filters, period):
     qs = (
         selectors.responses(request.user, filters)
         .select_related("contact", "account", "program")
@@ -139,15 +148,11 @@ def export_tasks(request):
 
 
 @roles(*ALL_STAFF)
-def accounts(request):
+@with_filters(back="insights:accounts")
+def accounts(request, filters, period):
     """Accounts (B2B): account NPS and coverage, accounts at risk, loop metrics, outcomes."""
     from customers.selectors import accounts_visible_to
 
-    try:
-        filters, period = filters_from(request.GET)
-    except BadFilter as exc:
-        messages.error(request, f"Filter ignored: {exc}")
-        return redirect("insights:accounts")
     visible = accounts_visible_to(request.user).filter(responses__stream=Stream.RELATIONSHIP).distinct()
     page = Paginator(visible.order_by("name"), 50).get_page(request.GET.get("page"))
     table = selectors.account_table(request.user, [a.pk for a in page])

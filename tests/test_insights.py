@@ -361,3 +361,18 @@ def test_the_account_page_shows_each_contacts_latest_relationship_answer(client,
     client.force_login(admin_user)
     html = client.get(reverse("customers:account_detail", args=[account.pk])).content.decode()
     assert "<strong>4</strong>" in html and "Latest &lt;b&gt;words&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "back", "message"),
+    [
+        ("insights:dashboard", "insights:dashboard", "Filter ignored: from"),
+        ("insights:accounts", "insights:accounts", "Filter ignored: from"),
+        ("insights:export_responses", "insights:dashboard", "Export refused: from"),
+    ],
+)
+def test_a_bad_filter_redirects_with_its_message(client, admin_user, name, back, message):
+    client.force_login(admin_user)
+    page = client.get(reverse(name), {"from": "2026-02-30"})
+    assert page.status_code == 302 and page["Location"] == reverse(back)
+    assert message in client.get(page["Location"]).content.decode()
