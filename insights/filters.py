@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from surveys.cadence import quarter_start
 from surveys.models import Stream
 
 from .selectors import DIMENSIONS, Filters
@@ -43,8 +44,7 @@ def period_bounds(params, now: datetime | None = None) -> tuple[datetime, dateti
     today = timezone.localdate(now)
     end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
     if period == "quarter":
-        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-        return datetime.combine(first, time(0), tzinfo=tz), end, period
+        return datetime.combine(quarter_start(today), time(0), tzinfo=tz), end, period
     days = {"30d": 30, "90d": 90, "year": 365}[period]
     return end - timedelta(days=days), end, period
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from outbox.services import email_from_templates, emails_queue_and_send
+from surveys.cadence import quarter_label, quarter_start
 from surveys.models import Response, Stream
 
 from .models import Alert, Theme
@@ -72,17 +73,12 @@ def retag_soon() -> None:
 # Decline alerts ------------------------------------------------------------------------------------
 
 
-def _quarter_label(moment: datetime) -> str:
-    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
-
-
 def declines_check(now: datetime | None = None) -> list[Alert]:
     """For each stream and segment value: NPS of the last three full quarters; down twice in a row,
     each time beyond the margin of the difference, raises one alert (a constraint keeps it one)."""
     now = now or timezone.now()
-    this_quarter = datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)
-    start = (this_quarter - timedelta(days=3 * 92)).replace(day=1)
-    start = datetime(start.year, 3 * ((start.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)
+    this_quarter = quarter_start(now)
+    start = quarter_start(this_quarter - timedelta(days=3 * 92))
     raised = []
     for stream in Stream.values:
         base = Response.objects.filter(stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter)
@@ -101,7 +97,7 @@ def declines_check(now: datetime | None = None) -> list[Alert]:
                     continue
                 (_, a), (_, b), (q3, c) = points[-3:]
                 if _declined(a, b) and _declined(b, c):
-                    alert = _raise(stream, dimension, value, _quarter_label(q3), [a, b, c])
+                    alert = _raise(stream, dimension, value, quarter_label(q3), [a, b, c])
                     if alert:
                         raised.append(alert)
     return raised

@@ -9,16 +9,29 @@ local across daylight-saving changes).
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TypeVar
 
 from django.utils import timezone
 
 from .models import Program
 
 PERIOD_LETTER = {3: "Q", 4: "T", 6: "H"}
+D = TypeVar("D", date, datetime)
 
 
 def period_label(year: int, index: int, months: int) -> str:
     return f"{year}-{PERIOD_LETTER.get(months, 'P')}{index + 1}"
+
+
+def quarter_label(day: date) -> str:
+    """The calendar quarter of a date or datetime, named like a quarterly wave: "2026-Q4"."""
+    return period_label(day.year, (day.month - 1) // 3, 3)
+
+
+def quarter_start(moment: D) -> D:
+    """The first day (for a datetime: midnight of it, same tzinfo) of the moment's calendar quarter."""
+    first = moment.replace(month=3 * ((moment.month - 1) // 3) + 1, day=1)
+    return first.replace(hour=0, minute=0, second=0, microsecond=0) if isinstance(first, datetime) else first
 
 
 def period_containing(program: Program, day: date) -> tuple[int, int]:

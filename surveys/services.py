@@ -356,7 +356,7 @@ def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
         "product_line": account.product_line,
         "csm_id": account.csm_id,
         "team_id": account.team_id,
-        "cohort": f"{started.year}-Q{(started.month - 1) // 3 + 1}" if started else "",
+        "cohort": cadence.quarter_label(started) if started else "",
         "tenure_months": months_between(started, timezone.localdate(now)) if started else None,
         "touchpoint": str(properties.get("touchpoint", ""))[:64],
         "channel": str(properties.get("channel", ""))[:64],

@@ -106,3 +106,13 @@ def form_data(program, **changes):
     }  # fmt: skip
     data.update(changes)
     return data
+
+
+def test_calendar_quarters():
+    from datetime import UTC, date, datetime
+
+    from surveys.cadence import quarter_label, quarter_start
+
+    assert quarter_label(date(2026, 11, 22)) == "2026-Q4" and quarter_label(date(2024, 3, 31)) == "2024-Q1"
+    assert quarter_start(date(2026, 8, 15)) == date(2026, 7, 1)
+    assert quarter_start(datetime(2026, 5, 20, 13, 45, 7, tzinfo=UTC)) == datetime(2026, 4, 1, tzinfo=UTC)

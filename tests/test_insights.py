@@ -18,6 +18,7 @@ from insights import selectors
 from insights.export import csv_safe
 from insights.filters import filters_from
 from insights.nps import Score, benchmark_band, display, significant_change
+from surveys.cadence import quarter_start
 from surveys.services import response_submit
 
 from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, TransactionalProgramFactory
@@ -267,7 +268,7 @@ def test_two_declines_beyond_the_margin_raise_one_alert(db, manager, django_capt
     from insights.services import declines_check
 
     now = timezone.now()
-    this_quarter = datetime_quarter_start(now)
+    this_quarter = quarter_start(now)
     # Three full quarters before this one: NPS 80 → 0 → -80 in SMB; flat in Enterprise.
     for quarters_back, scores in ((3, [10] * 18 + [7] * 2), (2, [10] * 10 + [3] * 10), (1, [2] * 18 + [8] * 2)):
         when = this_quarter - timedelta(days=92 * quarters_back - 45)
@@ -281,12 +282,6 @@ def test_two_declines_beyond_the_margin_raise_one_alert(db, manager, django_capt
     assert [(a.dimension, a.value) for a in raised] == [("segment", "smb")]
     assert Alert.objects.get().nps_values == [90, 0, -90]
     assert any(m.to == [manager.email] and "NPS decline" in m.subject for m in mail.outbox)
-
-
-def datetime_quarter_start(now):
-    from datetime import datetime
-
-    return datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=now.tzinfo)
 
 
 # Accounts, the loop, outcomes

@@ -1,6 +1,8 @@
 from django import template
 from django.http import QueryDict
 
+from surveys.cadence import quarter_label
+
 register = template.Library()
 
 
@@ -40,4 +42,4 @@ def share(score, name: str) -> str:
 
 @register.simple_tag
 def quarter(moment) -> str:
-    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+    return quarter_label(moment)
