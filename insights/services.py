@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.functions import TruncQuarter
@@ -78,7 +79,7 @@ def declines_check(now: datetime | None = None) -> list[Alert]:
     each time beyond the margin of the difference, raises one alert (a constraint keeps it one)."""
     now = now or timezone.now()
     this_quarter = quarter_start(now)
-    start = quarter_start(this_quarter - timedelta(days=3 * 92))
+    start = this_quarter - relativedelta(months=9)  # exactly the last three full quarters
     raised = []
     for stream in Stream.values:
         base = Response.objects.filter(stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter)

@@ -371,3 +371,17 @@ def test_a_bad_filter_redirects_with_its_message(client, admin_user, name, back,
     page = client.get(reverse(name), {"from": "2026-02-30"})
     assert page.status_code == 302 and page["Location"] == reverse(back)
     assert message in client.get(page["Location"]).content.decode()
+
+
+def test_a_decline_needs_the_three_last_full_quarters(db):
+    from insights.services import declines_check
+
+    now = timezone.now()
+    this_quarter = quarter_start(now)
+    # Falling over the 2nd, 3rd and 4th quarters back, but nothing in the last full quarter:
+    # not a current decline.
+    for quarters_back, scores in ((4, [10] * 20), (3, [10] * 10 + [3] * 10), (2, [2] * 20)):
+        when = this_quarter - timedelta(days=92 * quarters_back - 45)
+        for s in scores:
+            answer(s, account=AccountFactory(segment=Segment.SMB, plan_tier="", region="", industry=""), when=when)
+    assert declines_check(now) == []
