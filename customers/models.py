@@ -65,15 +65,29 @@ class Account(models.Model):
     def arr_tier(self) -> str:
         return arr_tier(self.arr)
 
+    @property
+    def company_size(self) -> str:
+        return company_size(self.employee_count)
+
+
+def _band(value, bands: tuple[tuple[int, str], ...], top: str) -> str:
+    """The label of the first band whose upper limit the value is under; "" for no value."""
+    if value is None:
+        return ""
+    for limit, label in bands:
+        if value < limit:
+            return label
+    return top
+
 
 def arr_tier(arr) -> str:
     """ARR bands used for segmenting scores."""
-    if arr is None:
-        return ""
-    for limit, label in ((10_000, "<10k"), (50_000, "10k–50k"), (250_000, "50k–250k"), (1_000_000, "250k–1M")):
-        if arr < limit:
-            return label
-    return "1M+"
+    return _band(arr, ((10_000, "<10k"), (50_000, "10k–50k"), (250_000, "50k–250k"), (1_000_000, "250k–1M")), "1M+")
+
+
+def company_size(employees: int | None) -> str:
+    """Company-size bands (employees) used for segmenting scores."""
+    return _band(employees, ((50, "1–49"), (250, "50–249"), (1000, "250–999"), (5000, "1000–4999")), "5000+")
 
 
 class ContactQuerySet(models.QuerySet):

@@ -350,7 +350,7 @@ def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
         "segment": account.segment,
         "plan_tier": account.plan_tier,
         "industry": account.industry,
-        "company_size": company_size(account.employee_count),
+        "company_size": account.company_size,
         "region": account.region,
         "arr_tier": account.arr_tier,
         "product_line": account.product_line,
@@ -362,15 +362,6 @@ def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
         "channel": str(properties.get("channel", ""))[:64],
         "agent": str(properties.get("agent", ""))[:200],
     }
-
-
-def company_size(employees: int | None) -> str:
-    if employees is None:
-        return ""
-    for limit, label in ((50, "1–49"), (250, "50–249"), (1000, "250–999"), (5000, "1000–4999")):
-        if employees < limit:
-            return label
-    return "5000+"
 
 
 def months_between(start: date, end: date) -> int:

@@ -360,3 +360,14 @@ def test_the_survey_email_is_in_the_contacts_language(db):
     assert "Hallo Jürgen," in row.body_text
     assert "0 – Überhaupt nicht wahrscheinlich" in row.body_html
     assert "Abmelden" in row.body_html
+
+
+@pytest.mark.parametrize(
+    ("arr", "employees", "tier", "size"),
+    [(None, None, "", ""), (9_999, 49, "<10k", "1–49"), (10_000, 50, "10k–50k", "50–249"),
+     (999_999, 4_999, "250k–1M", "1000–4999"), (1_000_000, 5_000, "1M+", "5000+")],
+)  # fmt: skip
+def test_arr_and_company_size_bands(arr, employees, tier, size):
+    from customers.models import arr_tier, company_size
+
+    assert (arr_tier(arr), company_size(employees)) == (tier, size)
