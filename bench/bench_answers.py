@@ -31,48 +31,29 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from bench.common import environment, free_port, reset_database  # noqa: E402
 
 PORT = free_port()
-ENV = {
-    **os.environ,
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-    "DEBUG": "false",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rebound_bench_answers",
-    "REDIS_URL": "redis://127.0.0.1:6379/8",
-    "EMAIL_URL": "dummymail://",
-    "LOG_LEVEL": "WARNING",
-    "ANSWER_RATE_PER_TOKEN": "100000/m",
-    "ANSWER_RATE_PER_IP": "100000/m",
-    "PUBLIC_RATE_PER_IP": "100000/m",
-}
-os.environ.update(ENV)
+ENV = environment(
+    "rebound_bench_answers",
+    ANSWER_RATE_PER_TOKEN="100000/m",  # noqa: S106 - a rate, not a password
+    ANSWER_RATE_PER_IP="100000/m",
+    PUBLIC_RATE_PER_IP="100000/m",
+)
 
 import django  # noqa: E402
 
 django.setup()
 
 from django.core.cache import cache  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from surveys.models import Response  # noqa: E402
 from tests.factories import AccountFactory, ProgramFactory  # noqa: E402
 
 
-def reset_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS rebound_bench_answers WITH (FORCE)")
-        admin.execute("CREATE DATABASE rebound_bench_answers")
-    connection.close()
-    call_command("migrate", verbosity=0)
+def prepare_database() -> None:
+    reset_database()
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_hit (id bigserial PRIMARY KEY, at timestamptz NOT NULL)")
 
@@ -155,7 +136,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     arguments = parser.parse_args()
     print(f"gunicorn, 2 sync workers; CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '60')}; {arguments.clients} clients")
-    reset_database()
+    prepare_database()
     cache.clear()
     tokens = make_invitations(arguments.requests)
     server = subprocess.Popen(

@@ -14,7 +14,6 @@ Needs PostgreSQL at its local address; uses (drops and recreates) the database r
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -22,38 +21,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-    "DEBUG": "false",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rebound_bench_insights",
-    "REDIS_URL": "redis://127.0.0.1:6379/8",
-    "EMAIL_URL": "dummymail://",
-    "LOG_LEVEL": "WARNING",
-})  # fmt: skip
+
+from bench.common import environment, reset_database  # noqa: E402
+
+environment("rebound_bench_insights")
 
 import django  # noqa: E402
 
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from insights import selectors  # noqa: E402
 from insights.filters import filters_from  # noqa: E402
-
-
-def reset_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS rebound_bench_insights WITH (FORCE)")
-        admin.execute("CREATE DATABASE rebound_bench_insights")
-    connection.close()
-    call_command("migrate", verbosity=0)
-
 
 POPULATE = """
 INSERT INTO accounts_team (name, timezone, work_days, work_start, work_end) VALUES

@@ -14,9 +14,7 @@ Needs PostgreSQL and Redis at their local addresses; uses the database rebound_b
 from __future__ import annotations
 
 import argparse
-import os
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -25,47 +23,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from bench.common import environment, free_port, reset_database  # noqa: E402
 
 PORT = free_port()
-ENV = {
-    **os.environ,
-    "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-    "DEBUG": "false",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rebound_bench",
-    "REDIS_URL": "redis://127.0.0.1:6379/8",
-    "EMAIL_URL": f"smtp://127.0.0.1:{PORT}",
-    "LOG_LEVEL": "WARNING",
-}
-os.environ.update(ENV)
+ENV = environment("rebound_bench", DJANGO_SETTINGS_MODULE="config.settings.dev", EMAIL_URL=f"smtp://127.0.0.1:{PORT}")
 
 import django  # noqa: E402
 
 django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
 from config.celery import app  # noqa: E402
 from customers.models import Account, Contact  # noqa: E402
 from outbox.models import EmailStatus, OutgoingEmail  # noqa: E402
 from outbox.services import email_build  # noqa: E402
 from surveys.models import Invitation, Program, Stream, Wave  # noqa: E402
-
-
-def reset_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS rebound_bench WITH (FORCE)")
-        admin.execute("CREATE DATABASE rebound_bench")
-    connection.close()
-    call_command("migrate", verbosity=0)
 
 
 def populate(size: int) -> None:
