@@ -28,7 +28,7 @@ from .models import (
     TaskStatus,
     sla_policy,
 )
-from .sla import add_business_days, add_business_hours
+from .sla import add_business_days, add_business_hours, team_tz
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ def digests_send(now: datetime | None = None) -> int:
     now = now or timezone.now()
     sent = 0
     for user in User.objects.filter(daily_digest=True, is_active=True).select_related("team"):
-        local = timezone.localtime(now, _user_tz(user))
+        local = timezone.localtime(now, team_tz(user.team))
         if local.hour < 7:
             continue
         try:
@@ -305,12 +305,6 @@ def digests_send(now: datetime | None = None) -> int:
         except IntegrityError:
             continue  # today's digest went already
     return sent
-
-
-def _user_tz(user: User):
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(user.team.timezone if user.team else "UTC")
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:

@@ -10,7 +10,8 @@ from accounts.models import Team
 WEEKDAYS = [0, 1, 2, 3, 4]
 
 
-def _tz(team: Team | None) -> zoneinfo.ZoneInfo:
+def team_tz(team: Team | None) -> zoneinfo.ZoneInfo:
+    """The team's time zone; UTC for work without a team."""
     return zoneinfo.ZoneInfo(team.timezone if team else "UTC")
 
 
@@ -24,7 +25,7 @@ def add_business_hours(start: datetime, hours: float, team: Team | None) -> date
     """`hours` of working time after `start`, counted only inside the team's working hours."""
     if team is None or not team.has_business_hours:
         return start + timedelta(hours=hours)
-    tz = _tz(team)
+    tz = team_tz(team)
     cursor = start.astimezone(tz)
     remaining = timedelta(hours=hours)
     for _ in range(3660):  # ten years of days: a bound, never reached with a sane policy
@@ -42,7 +43,7 @@ def add_business_hours(start: datetime, hours: float, team: Team | None) -> date
 
 def add_business_days(start: datetime, days: int, team: Team | None) -> datetime:
     """The same local time `days` working days later (Monday–Friday when the team sets no days)."""
-    tz = _tz(team)
+    tz = team_tz(team)
     work_days = team.work_days if team and team.work_days else WEEKDAYS
     local = start.astimezone(tz)
     day = local.date()

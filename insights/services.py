@@ -29,13 +29,13 @@ def themes_for(text: str, themes: list[Theme]) -> list[Theme]:
     return [t for t in themes if (p := t.pattern()) and p.search(text)]
 
 
-def response_tag(response: Response, themes: list[Theme] | None = None) -> None:
-    """Tag a response's reason (and "what would make it a 10") with every matching theme."""
-    themes = list(Theme.objects.all()) if themes is None else themes
-    text = f"{response.reason}\n{response.improvement}"
-    matched = themes_for(text, themes)
+def response_tag(response: Response, *, new: bool = False) -> None:
+    """Tag a response's reason (and "what would make it a 10") with every matching theme,
+    replacing its earlier tags (a `new` response has none to clear)."""
+    matched = themes_for(f"{response.reason}\n{response.improvement}", list(Theme.objects.all()))
     Through = Theme.responses.through
-    Through.objects.filter(response_id=response.pk).delete()
+    if not new:
+        Through.objects.filter(response_id=response.pk).delete()
     Through.objects.bulk_create([Through(theme_id=t.pk, response_id=response.pk) for t in matched])
 
 

@@ -401,7 +401,7 @@ def response_submit(
                 **response_snapshot(invitation, now),
             )
             route_response(response=response, previous_category="")
-            response_tag(response)
+            response_tag(response, new=True)
             return SubmitResult(response, created=True, previous_category="")
         Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").get()
         response = Response.objects.select_related("program").get(invitation=invitation)
