@@ -65,8 +65,6 @@ class TaskList(StaffApiMixin, generics.ListAPIView):
         filters = TaskFilters(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         values = {k: v for k, v in filters.validated_data.items() if v not in (None, False)}
-        if values.get("overdue"):
-            values["overdue"] = "on"
         values.setdefault("status", "")
         return selectors.task_list(self.request.user, values)
 

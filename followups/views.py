@@ -40,10 +40,10 @@ def _team_staff(user):
 
 
 def _list(request, *, title: str, defaults: dict[str, str]):
-    data = {**defaults, **request.GET.dict()} if not request.GET else request.GET
+    data = request.GET or defaults
     form = TaskFilterForm(data, assignees=_team_staff(request.user))
     filters = form.cleaned_data if form.is_valid() else defaults
-    filters = {k: ("on" if v is True else v or "") for k, v in filters.items()}
+    filters = {k: v or "" for k, v in filters.items()}
     tasks = selectors.task_list(request.user, filters)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
