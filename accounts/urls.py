@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import OutboxPasswordResetForm
 from .permissions import ALL_STAFF, roles
 
 app_name = "accounts"
@@ -26,7 +27,11 @@ auth_urlpatterns = [
         roles(*ALL_STAFF)(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import URLPattern, include, path
 
 from accounts.urls import auth_urlpatterns
 from accounts.views import home
@@ -22,3 +24,16 @@ urlpatterns = [
 handler403 = "config.errors.permission_denied"
 handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
+
+
+def _public(patterns: list) -> list:
+    """A library's webhook views, open to the ESP (no login): they authenticate each request."""
+    return [URLPattern(p.pattern, login_not_required(p.callback), p.default_args, p.name) for p in patterns]
+
+
+if settings.ANYMAIL_WEBHOOK_SECRET:
+    from anymail import urls as anymail_urls
+
+    urlpatterns.append(
+        path("webhooks/mail/", include((_public(anymail_urls.urlpatterns), "anymail"), namespace="anymail"))
+    )

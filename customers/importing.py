@@ -7,7 +7,9 @@ Rules (the README repeats them):
   Rebound does not know is kept on the record as a custom property.
 - A column that is present is applied, including blank cells, which clear the value; a column
   that is absent leaves the field alone. Unsubscribes are never undone by an import.
-- Every bad row is reported with its line number and reason, and the good rows are kept.
+- Every bad row is reported with its line number and reason, and the good rows are kept: values
+  out of range are row errors, and a row the database still refuses is reported alone (its chunk
+  is then written row by row), never taking the other rows of its chunk with it.
   Rows are committed in chunks, so a crash part-way leaves whole chunks; re-running is safe.
 - A file that cannot be read at all (not UTF-8, empty, a required column missing, over the size
   or row limit) is refused as a whole with one clear message, and nothing is written.
@@ -28,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Team
@@ -37,6 +39,8 @@ from .models import Account, AccountStatus, Contact, ImportKind, Segment
 
 CHUNK_SIZE = 500
 MAX_REPORTED_ERRORS = 1000
+# The largest whole number the database keeps in a PositiveIntegerField (PostgreSQL's integer).
+MAX_WHOLE_NUMBER = 2_147_483_647
 
 ALIASES = {
     "id": "external_id",
@@ -197,26 +201,57 @@ class _Importer:
         self.prepare(cleaned, result)
         existing = self.existing([values[self.key] for _, values, _ in cleaned])
         to_create, to_update, update_fields = [], [], set()
-        for _line, values, extra in cleaned:
+        lines: dict[int, int] = {}  # id(obj) → line, for errors the database reports
+        for line, values, extra in cleaned:
             obj = existing.get(values[self.key])
             if obj is None:
-                to_create.append(self.build(values, extra))
+                obj = self.build(values, extra)
+                to_create.append(obj)
+                lines[id(obj)] = line
                 continue
             changed = self.apply(obj, values, extra)
             if changed:
                 update_fields |= changed
                 to_update.append(obj)
+                lines[id(obj)] = line
             else:
                 result.unchanged += 1
-        with transaction.atomic():
-            self.model.objects.bulk_create(to_create)
-            if to_update:
-                now = timezone.now()
-                for obj in to_update:
-                    obj.updated_at = now
-                self.model.objects.bulk_update(to_update, sorted(update_fields | {"updated_at"}))
+        now = timezone.now()
+        for obj in to_update:
+            obj.updated_at = now
+        fields = sorted(update_fields | {"updated_at"})
+        try:
+            with transaction.atomic():
+                self.model.objects.bulk_create(to_create)
+                if to_update:
+                    self.model.objects.bulk_update(to_update, fields)
+        except DatabaseError:
+            # Something the checks above let through: find the rows one by one, keep the others.
+            to_create, to_update = self._one_by_one(to_create, to_update, fields, lines, result)
         result.created += len(to_create)
         result.updated += len(to_update)
+
+    def _one_by_one(self, to_create, to_update, fields, lines, result: ImportResult):
+        saved_new, saved_old = [], []
+        for obj in to_create:
+            obj.pk = None  # the rolled-back bulk insert may have set one
+            if self._save_row(lambda o=obj: o.save(force_insert=True), lines[id(obj)], result):
+                saved_new.append(obj)
+        for obj in to_update:
+            if self._save_row(lambda o=obj: o.save(update_fields=fields), lines[id(obj)], result):
+                saved_old.append(obj)
+        return saved_new, saved_old
+
+    @staticmethod
+    def _save_row(save, line: int, result: ImportResult) -> bool:
+        try:
+            with transaction.atomic():
+                save()
+        except DatabaseError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            result.add_error(line, f"the database refused this row: {reason[:300]}")
+            return False
+        return True
 
     def clean_row(self, line: int, cells: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
         if len(cells) != len(self.columns):
@@ -396,6 +431,8 @@ def _whole_number(raw: str, name: str) -> int | None:
         raise RowError(f"{name} {raw!r} is not a whole number") from None
     if value < 0:
         raise RowError(f"{name} must not be negative")
+    if value > MAX_WHOLE_NUMBER:
+        raise RowError(f"{name} {raw!r} is out of range (at most {MAX_WHOLE_NUMBER:,})")
     return value
 
 

@@ -106,6 +106,8 @@ class Contact(models.Model):
     decision_maker = models.BooleanField(default=False)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.TextField(blank=True, help_text="What the mail server or the ESP said.")
+    complained_at = models.DateTimeField(null=True, blank=True, help_text="Marked a survey email as spam.")
     external_id = models.CharField("external id", max_length=100, blank=True)
     properties = models.JSONField("custom properties", default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -162,7 +164,10 @@ class ImportJob(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{line, reason}], first 1,000")
-    message = models.TextField(blank=True, help_text="Why the whole file was refused, if it was.")
+    message = models.TextField(blank=True, help_text="Why the whole file was refused, or the job stopped.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, restarts included.")
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When a worker was last asked to run it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running worker's last sign of life.")
 
     class Meta:
         ordering = ["-created_at"]

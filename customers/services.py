@@ -1,33 +1,71 @@
-"""Writes for customers: the import job lifecycle."""
+"""Writes for customers: the import job lifecycle, and what delivery problems do to a contact."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from config.queueing import enqueue_on_commit
+from outbox.models import MailEventKind
+from outbox.services import mail_event_handler
+
 from .importing import FileRefused, import_customers
-from .models import ImportJob, ImportStatus
+from .models import Contact, ImportJob, ImportStatus
+
+logger = logging.getLogger(__name__)
+
+# A running job whose worker has shown no sign of life this long was interrupted (killed worker,
+# lost database connection); it is run again, from the start, which is safe: imports are upserts.
+IMPORT_STALE_AFTER = timedelta(minutes=5)
+# A queued job no worker took this long after it was dispatched: the broker lost the message.
+IMPORT_REDISPATCH_AFTER = timedelta(minutes=2)
+IMPORT_MAX_ATTEMPTS = 3
 
 
 def import_job_create(*, kind: str, upload: UploadedFile, user) -> ImportJob:
     """Store an uploaded CSV and queue its import once the row is committed."""
-    from .tasks import run_import
-
     job = ImportJob.objects.create(kind=kind, file=upload, filename=upload.name[:255], created_by=user)
-    transaction.on_commit(lambda: run_import.delay(job.pk))
+    _dispatch(job.pk)
     return job
 
 
+def _dispatch(job_id: int) -> None:
+    from .tasks import run_import
+
+    ImportJob.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
+    enqueue_on_commit(run_import, job_id)
+
+
+def import_job_retry(*, job: ImportJob) -> bool:
+    """Run a failed job again from the start (rows it saved are matched, not duplicated)."""
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportStatus.FAILED).update(
+        status=ImportStatus.QUEUED, message="", attempts=0, processed_rows=0, finished_at=None
+    ):
+        return False
+    _dispatch(job.pk)
+    return True
+
+
 def import_job_run(job_id: int) -> ImportJob | None:
-    """Run one queued import. A job already claimed by another worker is left alone."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
+    """Run one queued import. A job already claimed by another worker is left alone.
+
+    Whatever happens, the job ends done or failed with a message a person can act on: a file
+    refused as a whole, or an unexpected error (the chunks committed before it are kept).
+    """
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return None
     job = ImportJob.objects.get(pk=job_id)
 
     def progress(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total)
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total, heartbeat_at=timezone.now())
 
     try:
         with job.file.open("rb") as handle:
@@ -35,6 +73,13 @@ def import_job_run(job_id: int) -> ImportJob | None:
         result = import_customers(kind=job.kind, data=data, progress=progress)
     except FileRefused as exc:
         job.status, job.message = ImportStatus.FAILED, str(exc)
+    except Exception as exc:  # noqa: BLE001 - never leave a job "running": say what happened
+        logger.exception("Import job %s stopped on an unexpected error", job_id)
+        job.status = ImportStatus.FAILED
+        job.message = (
+            f"The import stopped on an unexpected error ({type(exc).__name__}: {str(exc)[:300]}). "
+            "Rows in the chunks finished before it were saved; running it again is safe."
+        )
     else:
         job.status = ImportStatus.DONE
         job.total_rows = job.processed_rows = result.total
@@ -48,3 +93,52 @@ def import_job_run(job_id: int) -> ImportJob | None:
         ]
     )  # fmt: skip
     return job
+
+
+def imports_recover(now: datetime | None = None) -> dict[str, int]:
+    """Restart imports whose worker died (or fail them after a few tries), re-dispatch lost ones."""
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(status=ImportStatus.RUNNING, heartbeat_at__lt=now - IMPORT_STALE_AFTER)
+    failed = stale.filter(attempts__gte=IMPORT_MAX_ATTEMPTS).update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        message=(
+            f"The import was interrupted {IMPORT_MAX_ATTEMPTS} times (its worker stopped). "
+            "Rows in finished chunks were saved; run it again when the workers are healthy."
+        ),
+    )
+    requeued = list(stale.filter(attempts__lt=IMPORT_MAX_ATTEMPTS).values_list("pk", flat=True))
+    ImportJob.objects.filter(pk__in=requeued, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
+    lost = list(
+        ImportJob.objects.filter(status=ImportStatus.QUEUED)
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - IMPORT_REDISPATCH_AFTER))
+        .exclude(pk__in=requeued)
+        .values_list("pk", flat=True)
+    )
+    for job_id in [*requeued, *lost]:
+        _dispatch(job_id)
+    if requeued or failed:
+        logger.warning("Imports interrupted: %s restarted, %s failed after %s tries.", len(requeued), failed,
+                       IMPORT_MAX_ATTEMPTS)  # fmt: skip
+    return {"requeued": len(requeued), "failed": failed, "redispatched": len(lost)}
+
+
+def tick(now: datetime | None = None) -> dict[str, int]:
+    return imports_recover(now)
+
+
+# Delivery problems ----------------------------------------------------------------------------------
+
+
+@mail_event_handler
+def contact_mail_event(kind: str, recipient: str, detail: str) -> None:
+    """A bounce stops every survey to the contact; a complaint also unsubscribes them."""
+    now = timezone.now()
+    contacts = Contact.objects.filter(email__iexact=recipient)
+    if kind == MailEventKind.BOUNCED:
+        contacts.filter(bounced_at__isnull=True).update(bounced_at=now, bounce_reason=detail[:2000], updated_at=now)
+    elif kind == MailEventKind.COMPLAINED:
+        contacts.filter(complained_at__isnull=True).update(complained_at=now, updated_at=now)
+        contacts.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now, updated_at=now)
+    elif kind == MailEventKind.UNSUBSCRIBED:
+        contacts.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now, updated_at=now)

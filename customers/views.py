@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from surveys.models import Response, Stream
@@ -81,3 +82,14 @@ def import_detail(request, pk: int):
     job = get_object_or_404(ImportJob, pk=pk)
     template = "customers/_import_progress.html" if request.htmx else "customers/import_detail.html"
     return render(request, template, {"job": job})
+
+
+@roles(*ADMIN_ONLY)
+@require_POST
+def import_retry(request, pk: int):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if services.import_job_retry(job=job):
+        messages.info(request, f"Importing {job.filename} again.")
+    else:
+        messages.warning(request, "Only a failed import can be run again.")
+    return redirect("customers:import_detail", pk=job.pk)

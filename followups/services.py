@@ -283,7 +283,7 @@ def digests_send(now: datetime | None = None) -> int:
     sent = 0
     for user in User.objects.filter(daily_digest=True, is_active=True).select_related("team"):
         local = timezone.localtime(now, team_tz(user.team))
-        if local.hour < 7:
+        if local.hour < 7 or DigestSent.objects.filter(user=user, day=local.date()).exists():
             continue
         try:
             with transaction.atomic():
@@ -303,7 +303,7 @@ def digests_send(now: datetime | None = None) -> int:
                 emails_queue_and_send([row])
                 sent += 1
         except IntegrityError:
-            continue  # today's digest went already
+            continue  # another tick sent today's digest a moment ago (the constraint decided)
     return sent
 
 

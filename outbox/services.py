@@ -1,32 +1,52 @@
-"""Sending outgoing email rows: claim, send over one connection, record the outcome."""
+"""Sending outgoing email rows: claim with a lease, send, record each message, recover the dead.
+
+The rules (docs/RELIABILITY.md shows them under faults):
+- A sender claims a few due rows at a time (queued → sending) with a lease it renews while it works.
+- Each message is recorded as sent by one UPDATE right after the mail server accepted it, so a sender
+  killed mid-batch leaves at most the one message it was handing over in doubt.
+- Rows whose lease ran out (their sender died) go back to the queue at the next tick; rows a sender
+  never handed to the mail server are never failed, and a dead or silent mail server costs nothing
+  but time: the connection error is recorded and the rows wait a minute, attempts untouched.
+- A refusal from the mail server counts as an attempt: 4xx retries with backoff, 5xx fails at once,
+  and a 5xx for the recipient is a bounce (the contact is never surveyed again).
+- Celery messages only wake senders up. The tick wakes them whenever due rows exist, so a broker
+  that lost its messages delays mail by one tick at most.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
+import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import EmailStatus, OutgoingEmail
+from config.queueing import enqueue_on_commit
+
+from .models import EmailStatus, MailEvent, MailEventKind, OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BATCH_SIZE = 100
-# Sent rows are recorded in groups of this many, one UPDATE each.
-SENT_FLUSH = 25
-# A queued row whose send task has not run this long after dispatch is dispatched again
-# (the broker lost it, or the worker died before taking it). Claiming keeps that safe.
-REDISPATCH_AFTER = timedelta(minutes=10)
-# A row left in "sending" this long was interrupted mid-send: it may or may not have been
-# delivered, so it is failed for a person to look at rather than sent a second time.
-SENDING_STALE_AFTER = timedelta(minutes=30)
+# Refusals from the mail server (4xx) before a row fails for good: 1+2+4+…+64 minutes ≈ 2 hours,
+# long enough to outlast greylisting and a mailbox that is briefly over quota.
+MAX_ATTEMPTS = 8
+CLAIM_SIZE = 50
+# A mail server that cannot be reached: the claimed rows wait this long (attempts untouched).
+UNREACHABLE_RETRY = timedelta(minutes=1)
+# Set when the Celery worker starts a warm shutdown: a sender stops after its current message.
+_stopping = False
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -85,127 +105,6 @@ def emails_queue(rows: Sequence[OutgoingEmail], *, fetch: bool = True) -> list[O
     return list(OutgoingEmail.objects.filter(key__in=[r.key for r in rows])) if fetch else []
 
 
-def emails_claim(ids: Iterable[int]) -> list[OutgoingEmail]:
-    """Move due, queued rows to "sending" and return them; rows another task holds are skipped."""
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = list(
-            OutgoingEmail.objects.due(now).filter(pk__in=list(ids)).select_for_update(skip_locked=True).order_by("pk")
-        )
-        if claimed:
-            OutgoingEmail.objects.filter(pk__in=[r.pk for r in claimed]).update(
-                status=EmailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-            )
-    for row in claimed:
-        row.status, row.claimed_at, row.attempts = EmailStatus.SENDING, now, row.attempts + 1
-    return claimed
-
-
-def _permanent(exc: Exception) -> bool:
-    if isinstance(exc, LookupError):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
-
-
-def _record_failure(row: OutgoingEmail, exc: Exception) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    if _permanent(exc) or row.attempts >= MAX_ATTEMPTS:
-        OutgoingEmail.objects.filter(pk=row.pk).update(status=EmailStatus.FAILED, last_error=error)
-        logger.warning("Email %s failed for good after %s attempts: %s", row.pk, row.attempts, error)
-    else:
-        OutgoingEmail.objects.filter(pk=row.pk).update(
-            status=EmailStatus.QUEUED,
-            last_error=error,
-            next_attempt_at=timezone.now() + retry_delay(row.attempts),
-            dispatched_at=None,
-        )
-
-
-def emails_send(ids: Sequence[int], *, connection: Any = None) -> dict[str, int]:
-    """Send the given rows over one connection. Only rows this call claims are sent."""
-    rows = emails_claim(ids)
-    counts = {"sent": 0, "failed": 0, "skipped": len(ids) - len(rows)}
-    if not rows:
-        return counts
-    connection = connection or get_connection(fail_silently=False)
-    try:
-        connection.open()
-    except Exception as exc:  # noqa: BLE001 - every row gets the connection error
-        for row in rows:
-            _record_failure(row, exc)
-        counts["failed"] = len(rows)
-        return counts
-    sent: list[int] = []
-    try:
-        bodies_render(rows)
-        for row in rows:
-            try:
-                connection.send_messages([email_build(row)])
-            except Exception as exc:  # noqa: BLE001 - recorded on the row, retried or failed
-                _record_failure(row, exc)
-                counts["failed"] += 1
-                continue
-            sent.append(row.pk)
-            counts["sent"] += 1
-            if len(sent) >= SENT_FLUSH:
-                _record_sent(sent)
-    finally:
-        _record_sent(sent)
-        try:
-            connection.close()
-        except Exception:  # noqa: BLE001, S110 - the messages are already recorded
-            logger.info("Closing the mail connection failed", exc_info=True)
-    return counts
-
-
-def _record_sent(ids: list[int]) -> None:
-    """Mark rows sent in one statement and empty the list. A crash before this leaves them
-    "sending", which is failed later for a person to check, never sent again."""
-    if ids:
-        OutgoingEmail.objects.filter(pk__in=ids).update(status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
-        ids.clear()
-
-
-def emails_dispatch(now=None, *, limit: int = 100_000) -> int:
-    """Queue send tasks for due rows not dispatched recently; fail rows stuck mid-send."""
-    from .tasks import send_emails
-
-    now = now or timezone.now()
-    OutgoingEmail.objects.filter(status=EmailStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER).update(
-        status=EmailStatus.FAILED,
-        last_error="Interrupted while sending; not resent automatically, to avoid a duplicate.",
-    )
-    stale = now - REDISPATCH_AFTER
-    due = (
-        OutgoingEmail.objects.due(now)
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    ids = list(due)
-    if not ids:
-        return 0
-    OutgoingEmail.objects.filter(pk__in=ids).update(dispatched_at=now)
-    batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
-
-    def enqueue() -> None:
-        for batch in batches:
-            send_emails.delay(batch)
-
-    transaction.on_commit(enqueue)
-    return len(ids)
-
-
-def email_send_now(row: OutgoingEmail) -> None:
-    """Queue one row for sending after commit (test mails, notifications)."""
-    from .tasks import send_emails
-
-    OutgoingEmail.objects.filter(pk=row.pk).update(dispatched_at=timezone.now())
-    transaction.on_commit(lambda: send_emails.delay([row.pk]))
-
-
 def email_from_templates(
     kind: str, *, key: str, to: str, context: dict[str, Any], from_email: str | None = None
 ) -> OutgoingEmail:
@@ -226,13 +125,286 @@ def email_from_templates(
 
 
 def emails_queue_and_send(rows: Sequence[OutgoingEmail]) -> None:
-    """Store rows (a known key is left alone) and send the new ones after commit."""
-    from .tasks import send_emails
-
+    """Store rows (a known key is left alone) and wake a sender after commit."""
     if not rows:
         return
     stored = emails_queue(rows)
-    fresh = [row.pk for row in stored if row.status == EmailStatus.QUEUED and row.dispatched_at is None]
-    if fresh:
-        OutgoingEmail.objects.filter(pk__in=fresh).update(dispatched_at=timezone.now())
-        transaction.on_commit(lambda: send_emails.delay(fresh))
+    if any(row.status == EmailStatus.QUEUED for row in stored):
+        emails_wake()
+
+
+def emails_wake(senders: int = 1) -> None:
+    """Ask for `senders` send tasks after commit. Losing the messages costs one tick, nothing more."""
+    from .tasks import send_due
+
+    for _ in range(senders):
+        enqueue_on_commit(send_due)
+
+
+# Sending ------------------------------------------------------------------------------------------
+
+
+def emails_claim(claim: str, *, limit: int = CLAIM_SIZE, ids: Iterable[int] | None = None) -> list[OutgoingEmail]:
+    """Move due, queued rows to "sending" under `claim`; rows another sender holds are skipped."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutgoingEmail.objects.due(now)
+        if ids is not None:
+            due = due.filter(pk__in=list(ids))
+        claimed = list(due.select_for_update(skip_locked=True).order_by("priority", "pk")[:limit])
+        if claimed:
+            OutgoingEmail.objects.filter(pk__in=[r.pk for r in claimed]).update(
+                status=EmailStatus.SENDING, claimed_at=now, claimed_by=claim, lease_until=now + lease()
+            )
+    for row in claimed:
+        row.status, row.claimed_at, row.claimed_by = EmailStatus.SENDING, now, claim
+    return claimed
+
+
+def _held(claim: str, pks: Iterable[int]):
+    return OutgoingEmail.objects.filter(pk__in=list(pks), claimed_by=claim, status=EmailStatus.SENDING)
+
+
+def _release(claim: str, pks: Iterable[int] | None = None, *, error: str = "", delay: timedelta | None = None) -> int:
+    """Put rows this sender holds but never handed to the mail server back in the queue."""
+    rows = (
+        _held(claim, pks)
+        if pks is not None
+        else OutgoingEmail.objects.filter(claimed_by=claim, status=EmailStatus.SENDING)
+    )
+    changes: dict[str, Any] = {"status": EmailStatus.QUEUED, "claimed_by": "", "lease_until": None}
+    if error:
+        changes["last_error"] = error[:2000]
+    if delay:
+        changes["next_attempt_at"] = timezone.now() + delay
+    return rows.update(**changes)
+
+
+def emails_recover(now: datetime | None = None) -> int:
+    """Queue again the rows of senders that stopped renewing their lease (killed, or cut off)."""
+    now = now or timezone.now()
+    recovered = OutgoingEmail.objects.lease_expired(now).update(
+        status=EmailStatus.QUEUED,
+        claimed_by="",
+        lease_until=None,
+        last_error="Its sender stopped before finishing (worker killed or cut off); queued again.",
+    )
+    if recovered:
+        logger.warning("Queued %s email(s) again whose sender stopped holding them.", recovered)
+    return recovered
+
+
+def _refusal(exc: Exception) -> tuple[bool, bool]:
+    """(permanent, bounce) for an error sending one message."""
+    if isinstance(exc, LookupError):
+        return True, False
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        permanent = all(code >= 500 for code, _ in exc.recipients.values())
+        return permanent, permanent
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500, False
+    if type(exc).__name__ == "AnymailRecipientsRefused":  # the ESP rejected the address itself
+        return True, True
+    return False, False
+
+
+def _lost_connection(exc: Exception) -> bool:
+    """The connection itself broke (smtplib's errors are OSErrors too, but most are answers)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        reasons = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
+        return f"Recipient refused: {reasons}"[:2000]
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"[:2000]
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+class _Sender:
+    """One claim's sending state: its connection, its counts and its lease renewals."""
+
+    def __init__(self, claim: str, connection: Any = None) -> None:
+        self.claim = claim
+        self.connection = connection
+        self.own_connection = connection is None
+        self.counts: Counter[str] = Counter()
+        self.renewed = time.monotonic()
+
+    def open(self, rows: list[OutgoingEmail]) -> bool:
+        if self.connection is None:
+            self.connection = get_connection(fail_silently=False)
+        try:
+            self.connection.open()
+        except Exception as exc:  # noqa: BLE001 - the server is down, slow or refusing us: the rows wait
+            self._close()
+            error = f"Mail server unreachable: {_describe(exc)}"
+            logger.warning("%s; %s email(s) wait %s.", error, len(rows), UNREACHABLE_RETRY)
+            self.counts["waiting"] += _release(self.claim, [r.pk for r in rows], error=error, delay=UNREACHABLE_RETRY)
+            return False
+        return True
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - the messages are recorded already
+                logger.info("Closing the mail connection failed", exc_info=True)
+            if self.own_connection:
+                self.connection = None
+
+    def close(self) -> None:
+        self._close()
+
+    def renew(self, pending: list[OutgoingEmail]) -> list[OutgoingEmail]:
+        """Renew the lease on the rows still to send; drop any the tick gave back to the queue."""
+        if time.monotonic() - self.renewed < settings.OUTBOX_LEASE_SECONDS / 4:
+            return pending
+        self.renewed = time.monotonic()
+        held = _held(self.claim, [r.pk for r in pending])
+        kept = held.update(lease_until=timezone.now() + lease())
+        if kept == len(pending):
+            return pending
+        still = set(held.values_list("pk", flat=True))
+        return [row for row in pending if row.pk in still]
+
+    def send(self, rows: list[OutgoingEmail]) -> bool:
+        """Send claimed rows in order; False when the connection broke (the rest is released)."""
+        bodies_render(rows)
+        pending = list(rows)
+        while pending:
+            pending = self.renew(pending)
+            if not pending or _stopping:
+                break
+            row = pending.pop(0)
+            try:
+                message = email_build(row)
+                self.connection.send_messages([message])
+            except Exception as exc:  # noqa: BLE001 - recorded on the row: retried, failed or bounced
+                self._failed(row, exc)
+                if _lost_connection(exc):
+                    self._close()
+                    _release(self.claim, [r.pk for r in pending])
+                    return False
+                continue
+            self._sent(row, message)
+        return True
+
+    def _sent(self, row: OutgoingEmail, message: EmailMultiAlternatives) -> None:
+        status = getattr(message, "anymail_status", None)
+        OutgoingEmail.objects.filter(pk=row.pk, claimed_by=self.claim).update(
+            status=EmailStatus.SENT,
+            sent_at=timezone.now(),
+            last_error="",
+            claimed_by="",
+            lease_until=None,
+            provider_message_id=(getattr(status, "message_id", None) or "")[:255],
+        )
+        self.counts["sent"] += 1
+
+    def _failed(self, row: OutgoingEmail, exc: Exception) -> None:
+        permanent, bounce = _refusal(exc)
+        error = _describe(exc)
+        attempts = row.attempts + 1
+        mine = OutgoingEmail.objects.filter(pk=row.pk, claimed_by=self.claim)
+        if permanent or attempts >= MAX_ATTEMPTS:
+            mine.update(status=EmailStatus.FAILED, attempts=attempts, last_error=error, claimed_by="", lease_until=None)
+            logger.warning("Email %s failed for good after %s attempt(s): %s", row.pk, attempts, error)
+            self.counts["failed"] += 1
+            if bounce:
+                mail_event_record(kind=MailEventKind.BOUNCED, recipient=row.to, source="smtp", detail=error, email=row)
+            return
+        mine.update(
+            status=EmailStatus.QUEUED,
+            attempts=attempts,
+            last_error=error,
+            claimed_by="",
+            lease_until=None,
+            next_attempt_at=timezone.now() + retry_delay(attempts),
+        )
+        self.counts["retrying"] += 1
+
+
+def emails_send_due(
+    *, ids: Iterable[int] | None = None, seconds: float | None = None, connection: Any = None
+) -> dict[str, int]:
+    """Send due rows (only `ids`, if given) in claims of a few at a time, for up to `seconds`.
+
+    Safe to run any number of times at once: each claim is its own. Returns counts of sent, failed,
+    retrying (a 4xx, backed off) and waiting (the mail server could not be reached).
+    """
+    claim = uuid.uuid4().hex
+    deadline = time.monotonic() + (seconds if seconds is not None else settings.OUTBOX_DRAIN_SECONDS)
+    ids = list(ids) if ids is not None else None
+    sender = _Sender(claim, connection)
+    more = False
+    try:
+        while not _stopping:
+            if time.monotonic() >= deadline:
+                more = OutgoingEmail.objects.due(timezone.now()).exists()
+                break
+            rows = emails_claim(claim, ids=ids)
+            if not rows or not sender.open(rows):
+                break
+            sender.send(rows)
+    finally:
+        sender.close()
+        _release(claim)  # a shutdown or an unexpected error: what was never handed over goes back
+    if more:
+        emails_wake()
+    return {key: sender.counts[key] for key in ("sent", "failed", "retrying", "waiting")}
+
+
+def emails_tick(now: datetime | None = None) -> dict[str, int]:
+    """The outbox's share of the tick: recover dead senders' rows, wake senders if anything is due."""
+    now = now or timezone.now()
+    recovered = emails_recover(now)
+    due = OutgoingEmail.objects.due(now).count()
+    if due:
+        emails_wake(min(settings.OUTBOX_SENDERS, -(-due // CLAIM_SIZE)))
+    return {"recovered": recovered, "due": due}
+
+
+# Delivery problems --------------------------------------------------------------------------------
+
+# Apps that own the recipients (customers) act on delivery problems: (kind, recipient, detail).
+MailEventHandler = Callable[[str, str, str], None]
+_event_handlers: list[MailEventHandler] = []
+
+
+def mail_event_handler(function: MailEventHandler) -> MailEventHandler:
+    _event_handlers.append(function)
+    return function
+
+
+def mail_event_record(
+    *,
+    kind: str,
+    recipient: str,
+    source: str,
+    detail: str = "",
+    email: OutgoingEmail | None = None,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> MailEvent | None:
+    """Record a bounce, complaint or unsubscribe and tell the owning apps. A repeated event_id is
+    a no-op (ESPs retry webhooks), and None is returned."""
+    recipient = (recipient or "").strip().lower()
+    try:
+        with transaction.atomic():
+            event = MailEvent.objects.create(
+                kind=kind, recipient=recipient, source=source[:32], detail=detail[:4000], email=email,
+                event_id=event_id or None, occurred_at=occurred_at or timezone.now(),
+            )  # fmt: skip
+            for handler in _event_handlers:
+                handler(kind, recipient, detail)
+    except IntegrityError:
+        return None
+    return event

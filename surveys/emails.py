@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from outbox.models import OutgoingEmail
+from outbox.models import OutgoingEmail, Priority
 from outbox.services import renderer_register
 
 from .models import Invitation, Program, fill
@@ -119,6 +119,8 @@ class SurveyMailer:
             to=contact.email,
             from_email=program.sender,
             subject=merge(variant.subject, " ".join(first_name.split()))[:998],
+            # A wave's thousands go after staff notifications and event-triggered surveys.
+            priority=Priority.BULK if invitation.wave_id else Priority.HIGH,
             body_text=merge(variant.body_text, first_name) if bodies else "",
             body_html=merge(variant.body_html, escape(first_name)) if bodies else "",
             headers={

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from customers.models import AccountStatus, Contact
-from outbox.models import EmailStatus
+from outbox.models import EmailStatus, MailEvent, MailEventKind, OutgoingEmail
 
 from .models import Invitation, Program, SkipReason
 
@@ -95,3 +95,37 @@ def wave_progress(wave) -> dict[str, int]:
     totals["eligible"] = wave.eligible_count
     totals["skipped"] = sum(wave.skipped.values())
     return totals
+
+
+# Gmail's and Yahoo's bulk-sender rules: keep spam complaints under 0.1 %, never reach 0.3 %.
+COMPLAINT_RATE_TARGET = 0.001
+COMPLAINT_RATE_LIMIT = 0.003
+
+
+def program_deliverability(program, now, days: int = 90) -> dict:
+    """Sent, bounced and complained survey emails of a program over the last `days`, with rates."""
+    since = now - timedelta(days=days)
+    mine = Q(invitation__program=program) | Q(reminded_invitation__program=program)
+    sent = OutgoingEmail.objects.filter(mine, status=EmailStatus.SENT, sent_at__gte=since).count()
+    events = MailEvent.objects.filter(occurred_at__gte=since).filter(
+        Q(email__invitation__program=program) | Q(email__reminded_invitation__program=program)
+    )
+    counts = events.aggregate(
+        bounced=Count("pk", filter=Q(kind=MailEventKind.BOUNCED)),
+        complained=Count("pk", filter=Q(kind=MailEventKind.COMPLAINED)),
+    )
+    complaint_rate = counts["complained"] / sent if sent else 0.0
+    if complaint_rate >= COMPLAINT_RATE_LIMIT:
+        level = "danger"
+    elif complaint_rate >= COMPLAINT_RATE_TARGET:
+        level = "warning"
+    else:
+        level = "ok"
+    return {
+        "days": days,
+        "sent": sent,
+        **counts,
+        "bounce_percent": 100 * counts["bounced"] / sent if sent else 0.0,
+        "complaint_percent": 100 * complaint_rate,
+        "level": level,
+    }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
@@ -20,7 +21,7 @@ from customers.models import Account, Contact
 from followups.services import route_response
 from insights.services import response_tag
 from outbox.models import OutgoingEmail
-from outbox.services import email_send_now, emails_dispatch, emails_queue
+from outbox.services import emails_queue, emails_tick, emails_wake
 
 from . import cadence
 from .emails import SurveyMailer, survey_email
@@ -146,19 +147,25 @@ def event_record(
     idempotency_key: str | None = None,
     delay_minutes: int | None = None,
 ) -> EventOutcome:
-    """Record an event from another system and schedule its transactional survey if allowed."""
+    """Record an event from another system and schedule its transactional survey if allowed.
+
+    Safe under concurrency: two events for the same new contact create one contact (and one
+    account) and both invitations; only a repeated idempotency key is a duplicate.
+    """
     now = timezone.now()
     properties = properties or {}
     if idempotency_key and Event.objects.filter(idempotency_key=idempotency_key).exists():
         return EventOutcome("skipped", SkipReason.DUPLICATE)
+    account = _get_or_create(
+        Account.objects.filter(external_id=account_external_id),
+        lambda: Account(external_id=account_external_id, name=account_name or account_external_id),
+    )
+    contact = _get_or_create(
+        Contact.objects.filter(email__iexact=contact_email.strip()),
+        lambda: Contact(account=account, email=contact_email, name=contact_name),
+    )
     try:
         with transaction.atomic():
-            account, _ = Account.objects.get_or_create(
-                external_id=account_external_id, defaults={"name": account_name or account_external_id}
-            )
-            contact = Contact.objects.filter(email__iexact=contact_email).first()
-            if contact is None:
-                contact = Contact.objects.create(account=account, email=contact_email, name=contact_name)
             event = Event.objects.create(
                 type=type,
                 contact=contact,
@@ -187,9 +194,29 @@ def event_record(
             event.outcome = "scheduled"
             event.save(update_fields=["outcome"])
     except IntegrityError:
-        # The same idempotency key posted twice at once: the other request recorded it.
-        return EventOutcome("skipped", SkipReason.DUPLICATE)
+        if idempotency_key and Event.objects.filter(idempotency_key=idempotency_key).exists():
+            # The same idempotency key posted twice at once: the other request recorded it.
+            return EventOutcome("skipped", SkipReason.DUPLICATE)
+        raise  # any other conflict is a real error, not a duplicate
     return EventOutcome("scheduled", invitation=invitation, event=event)
+
+
+def _get_or_create(existing, build):
+    """The row `existing` finds, or a new one from `build()`. When another request inserts the same
+    row at the same moment, the unique constraint refuses ours and theirs is returned."""
+    found = existing.first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            row = build()
+            row.save(force_insert=True)
+            return row
+    except IntegrityError:
+        found = existing.first()
+        if found is None:
+            raise
+        return found
 
 
 # Sending ---------------------------------------------------------------------------------------
@@ -227,7 +254,8 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
             emails_queue([mailer.build(i, bodies=False) for i in sendable], fetch=False)
             _link_emails(sendable, "email", "survey")
             total += len(due)
-        emails_dispatch(now)  # sending starts while the next chunk is prepared
+        if sendable:
+            emails_wake(settings.OUTBOX_SENDERS)  # sending starts while the next chunk is prepared
 
 
 def _link_emails(invitations: list[Invitation], field: str, kind: str) -> None:
@@ -290,8 +318,8 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     waves = waves_create_due(now)
     prepared = invitations_prepare_due(now)
     reminders = reminders_queue(now)
-    dispatched = emails_dispatch(now)
-    return {"waves": len(waves), "prepared": prepared, "reminders": reminders, "dispatched": dispatched}
+    outbox = emails_tick(now)
+    return {"waves": len(waves), "prepared": prepared, "reminders": reminders, **outbox}
 
 
 # Customers' own actions ----------------------------------------------------------------------------
@@ -310,7 +338,7 @@ def test_email_send(*, program: Program, user) -> OutgoingEmail:
     row.subject = f"[Test] {row.subject}"
     row.kind = "survey_test"
     row.save()
-    email_send_now(row)
+    emails_wake()
     return row
 
 

@@ -1,5 +1,7 @@
 """Staff pages for programs and waves, and the customers' own pages (answer, unsubscribe)."""
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -19,6 +21,8 @@ from .devices import device_class
 from .emails import supported_language, survey_email
 from .forms import AnswerForm, ImprovementForm, ProgramForm, ReferralForm
 from .models import Category, Invitation, Program, Response, ReviewOffer, SkipReason, Stream, Wave, token_hash
+
+logger = logging.getLogger(__name__)
 
 
 @roles(*ADMIN_ONLY)
@@ -47,7 +51,7 @@ def program_edit(request, pk: int | None = None):
 @roles(*ADMIN_ONLY)
 def program_detail(request, pk: int):
     program = get_object_or_404(Program, pk=pk)
-    context = {"program": program}
+    context = {"program": program, "deliverability": selectors.program_deliverability(program, timezone.now())}
     if program.is_relationship:
         context["next_wave"] = cadence.next_wave(program)
         waves = list(program.waves.all()[:12])
@@ -166,7 +170,11 @@ def _rate_limited(request, token: str) -> bool:
         ]
     else:
         limits = [("public-ip", "ip", settings.PUBLIC_RATE_PER_IP)]
-    hits = [is_ratelimited(request, group=g, key=k, rate=r, increment=True) for g, k, r in limits]
+    try:
+        hits = [is_ratelimited(request, group=g, key=k, rate=r, increment=True) for g, k, r in limits]
+    except Exception as exc:  # noqa: BLE001 - the cache is down: an answer matters more than a limit
+        logger.warning("Rate limits not counted, the cache is unavailable (%s: %s).", type(exc).__name__, exc)
+        return False
     return any(hits)
 
 

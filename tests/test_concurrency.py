@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connection
 
 from outbox.models import EmailStatus, OutgoingEmail
-from outbox.services import emails_send
+from outbox.services import emails_send_due
 from surveys import services
 from surveys.models import Invitation, Wave
 
@@ -62,13 +62,13 @@ def test_two_ticks_at_the_same_instant_create_one_wave_and_one_invitation_each(w
 
 def test_two_senders_racing_for_the_same_rows_send_each_once(wave_audience, monkeypatch):
     # Rows queued and not yet taken by any worker: preparing them dispatches nothing here.
-    monkeypatch.setattr(services, "emails_dispatch", lambda now=None: 0)
+    monkeypatch.setattr(services, "emails_wake", lambda senders=1: None)
     with time_machine.travel(NOW, tick=False):
         services.waves_create_due(NOW)
         services.invitations_prepare_due(NOW)
     ids = list(OutgoingEmail.objects.values_list("pk", flat=True))
     mail.outbox.clear()
-    run_in_threads(lambda: emails_send(ids), count=4)
+    run_in_threads(lambda: emails_send_due(ids=ids), count=4)
     assert len(mail.outbox) == 60
     assert len({m.to[0] for m in mail.outbox}) == 60
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 60

@@ -28,7 +28,10 @@ def worker(transactional_db):
     app.conf.task_always_eager = False
     app.control.purge()
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20):
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20,
+            queues=["default", "sends"],
+        ):  # fmt: skip
             yield app
     finally:
         app.conf.task_always_eager = True

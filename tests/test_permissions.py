@@ -21,6 +21,7 @@ URL_KWARGS = {
     "customers:account_detail": lambda f: {"pk": f["account"].pk},
     "customers:contact_detail": lambda f: {"pk": f["contact"].pk},
     "customers:import_detail": lambda f: {"pk": f["import_job"].pk},
+    "customers:import_retry": lambda f: {"pk": f["import_job"].pk},
     "accounts:user_edit": lambda f: {"pk": f["csm"].pk},
     "accounts:team_edit": lambda f: {"pk": f["team"].pk},
     "outbox:detail": lambda f: {"pk": f["email"].pk},
@@ -53,7 +54,7 @@ URL_KWARGS = {
 POST_ONLY = {
     "accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send", "followups:task_assign",
     "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
-    "followups:digest_toggle",
+    "followups:digest_toggle", "customers:import_retry",
 }  # fmt: skip
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
 PUBLIC = {
@@ -61,7 +62,8 @@ PUBLIC = {
     "surveys:answer", "surveys:unsubscribe", "surveys:thanks", "surveys:improve", "surveys:refer",
 }  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
-    "customers:import_list", "customers:import_detail", "accounts:user_list", "accounts:user_create",
+    "customers:import_list", "customers:import_detail", "customers:import_retry", "accounts:user_list",
+    "accounts:user_create",
     "accounts:user_edit", "accounts:team_create", "accounts:team_edit", "outbox:list", "outbox:detail", "outbox:html",
     "accounts:token_list", "accounts:token_revoke", "surveys:program_list", "surveys:program_create",
     "surveys:program_detail", "surveys:program_edit", "surveys:program_toggle", "surveys:program_preview",
@@ -71,12 +73,15 @@ EXPECTED_ADMIN_ONLY = {
 
 
 def staff_urls():
-    """(url name, view) for every named page outside Django admin, the API and static files."""
+    """(url name, view) for every named page outside Django admin, the ESP webhooks and static files.
+
+    The ESP webhooks (django-anymail) authenticate each request with their own secret; they are
+    tested in tests/test_bounces.py."""
 
     def walk(resolver, namespace=""):
         for entry in resolver.url_patterns:
             if isinstance(entry, URLResolver):
-                if entry.app_name == "admin":
+                if entry.app_name in {"admin", "anymail"}:
                     continue
                 ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
                 yield from walk(entry, ns)
@@ -206,15 +211,26 @@ def test_django_admin_is_for_admins_only(client, admin_user, csm):
 
 
 @pytest.mark.django_db
-def test_login_logout_and_password_reset(client, csm, mailoutbox):
+def test_login_logout_and_password_reset(client, csm, mailoutbox, django_capture_on_commit_callbacks):
+    from outbox.models import EmailStatus, OutgoingEmail
+
     response = client.post(reverse("login"), {"username": "CSM@example.com", "password": "pw"})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
     client.post(reverse("logout"))
     assert client.get(reverse("home")).status_code == 302
-    client.post(reverse("password_reset"), {"email": "csm@example.com"})
+    with django_capture_on_commit_callbacks(execute=False) as wake_ups:
+        client.post(reverse("password_reset"), {"email": "csm@example.com"})
+    assert mailoutbox == []  # never sent inside the request: queued in the outbox …
+    row = OutgoingEmail.objects.get(kind="password_reset")
+    assert (row.to, row.status) == ("csm@example.com", EmailStatus.QUEUED)
+    for wake_up in wake_ups:  # … and sent by a worker
+        wake_up()
     assert len(mailoutbox) == 1
     assert "/password/reset/" in mailoutbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+    assert OutgoingEmail.objects.filter(kind="password_reset").count() == 1
 
 
 @pytest.mark.django_db

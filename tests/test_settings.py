@@ -13,7 +13,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 20 + "production-secret-key-for-the-deploy-check-0123456789",
     "ALLOWED_HOSTS": "nps.example.com",
     "SITE_URL": "https://nps.example.com",
-    "DATABASE_URL": "sqlite:////tmp/rebound-deploy-check.sqlite3",
+    "DATABASE_URL": "postgres://rebound@db.example.com:5432/rebound",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
     "EMAIL_URL": "smtp://mail.example.com:587",
 }
 
@@ -74,4 +75,63 @@ def test_email_url_schemes():
 def test_health_check_answers_without_login_or_host_check(client, db):
     response = client.get("/healthz", headers={"host": "internal-container-name"})
     assert response.status_code == 200
-    assert response.content == b"ok"
+    assert response.json() == {
+        "status": "ok",
+        "failing": [],
+        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+    }
+
+
+def test_health_check_names_what_fails(client, db, monkeypatch):
+    from config import health
+
+    def broken():
+        raise ConnectionError("Connection refused")
+
+    monkeypatch.setitem(health.CHECKS, "broker", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "failing"
+    assert body["failing"] == ["broker"]
+    assert body["checks"]["broker"] == "failing: ConnectionError: Connection refused"
+
+
+def test_deploy_checks_warn_about_the_embedded_defaults():
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "sqlite:////tmp/rebound-deploy-check.sqlite3", "REDIS_URL": ""}
+    result = run_manage("check", "--deploy", env=env)
+    assert "rebound.W001" in result.stderr + result.stdout
+    assert "rebound.W002" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example.com", {"EMAIL_PORT": 25, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False}),
+        ("smtp+tls://u:p@mail.example.com", {"EMAIL_PORT": 587, "EMAIL_USE_TLS": True, "EMAIL_USE_SSL": False}),
+        ("smtps://u:p@mail.example.com", {"EMAIL_PORT": 465, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": True}),
+        ("smtps://mail.example.com:2465", {"EMAIL_PORT": 2465, "EMAIL_USE_SSL": True}),
+        ("smtp://mail.example.com?timeout=7", {"EMAIL_TIMEOUT": 7}),
+        ("smtp://mail.example.com", {"EMAIL_TIMEOUT": 30}),
+        ("smtp://user%40x.com:p%2Fw@mail.example.com", {"EMAIL_HOST_USER": "user@x.com", "EMAIL_HOST_PASSWORD": "p/w"}),
+    ],
+)
+def test_smtp_urls_say_how_tls_is_used_and_always_carry_a_timeout(url, expected, monkeypatch):
+    from config import env
+
+    monkeypatch.delenv("EMAIL_TIMEOUT", raising=False)
+    config = env.email("UNSET_EMAIL_URL", url)
+    assert {key: config[key] for key in expected} == expected
+
+
+def test_email_timeout_comes_from_the_environment_and_bad_values_fail(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config import env
+
+    monkeypatch.setenv("EMAIL_TIMEOUT", "12")
+    assert env.email("UNSET_EMAIL_URL", "smtp://mail.example.com")["EMAIL_TIMEOUT"] == 12
+    assert env.email("UNSET_EMAIL_URL", "smtp://mail.example.com?timeout=3")["EMAIL_TIMEOUT"] == 3
+    for bad in ("smtp://mail.example.com?timeout=soon", "smtp://mail.example.com?timeout=0", "smtpx://h", "smtp://"):
+        with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+            env.email("EMAIL_URL", bad)

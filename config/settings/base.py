@@ -103,16 +103,31 @@ CUSTOMER_IMPORT_MAX_ROWS = 200_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# Email
+# Email. Every call to a mail server has a timeout (EMAIL_TIMEOUT, or ?timeout= in EMAIL_URL).
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Rebound <nps@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 30)
 vars().update(env.email("EMAIL_URL", "smtp://localhost:25"))
+# The outbox (outbox/services.py): a sender holds the rows it claimed for this long unless it renews
+# the lease; a dead sender's rows go back to the queue at the first tick after it runs out.
+OUTBOX_LEASE_SECONDS = env.integer("OUTBOX_LEASE_SECONDS", 60)
+# A send task works this long, then hands over to a fresh one (so workers can restart between).
+OUTBOX_DRAIN_SECONDS = env.integer("OUTBOX_DRAIN_SECONDS", 60)
+# Send tasks the tick asks for when mail is due: match the processes consuming the "sends" queue.
+OUTBOX_SENDERS = env.integer("OUTBOX_SENDERS", 2)
+# django-anymail tracking webhooks (bounces, complaints, unsubscribes) at /webhooks/mail/<esp>/tracking/,
+# with HTTP basic auth "user:password". Without it the endpoints are off.
+ANYMAIL_WEBHOOK_SECRET = env.string("ANYMAIL_WEBHOOK_SECRET", "")
+if ANYMAIL_WEBHOOK_SECRET:
+    ANYMAIL = {**vars().get("ANYMAIL", {}), "WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET}
 
 # Redis: Celery broker and cache. Without it, kombu's filesystem transport and a local cache.
 REDIS_URL = env.redis_url("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": env.redis_cache(REDIS_URL)}
+    # Publishing must not hang on a Redis that stopped answering (the tick catches up later).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
 else:
     _broker_dir = BASE_DIR / "var" / "broker"
     for _sub in ("out", "processed", "control"):
@@ -133,6 +148,7 @@ else:
     }
 
 # Customer pages: rate limits (django-ratelimit, counted in the cache) per link and per client IP.
+# If the cache is down they fail open with a logged warning: an answer is never refused for it.
 # Behind a proxy, REMOTE_ADDR is the proxy's: set RATELIMIT_IP_META_KEY in a settings override.
 ANSWER_RATE_PER_TOKEN = env.rate("ANSWER_RATE_PER_TOKEN", "10/m")
 ANSWER_RATE_PER_IP = env.rate("ANSWER_RATE_PER_IP", "60/m")
@@ -147,8 +163,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
-# Periodic work is a tick that looks at the database for what is due; see each app's tasks.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues: "sends" for mail (a slow mail server blocks only them) and "default" for ticks and
+# other work. `make run` consumes both with one worker; docker-compose.yml runs one worker each.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"outbox.tasks.send_due": {"queue": "sends"}}
 TICK_INTERVAL = timedelta(seconds=env.integer("TICK_SECONDS", 60))
 
 REST_FRAMEWORK = {
@@ -173,9 +192,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
 }
 
+# Periodic work is a tick that looks at the database for what is due; see each app's tasks.
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "surveys.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
+    "outbox-tick": {"task": "outbox.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     "followups-tick": {"task": "followups.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
+    "customers-tick": {"task": "customers.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     # Quarter-level declines change slowly: look once an hour (the constraint keeps one alert each).
     "insights-declines": {"task": "insights.tasks.check_declines", "schedule": 3600},
 }

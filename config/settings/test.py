@@ -49,7 +49,7 @@ if REDIS_URL is None and _answers("127.0.0.1", 6379):
     REDIS_URL = LOCAL_REDIS
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": env.redis_cache(REDIS_URL)}
 else:
     _fallback("Redis")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -57,11 +57,18 @@ else:
 SECRET_KEY = "test-only-secret-key-not-for-anything-else-0123456789"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Worker processes that the fault tests start send to a real SMTP sink through EMAIL_URL.
+if "EMAIL_URL" not in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # Unit tests run tasks in-process; the integration tests start a real worker and turn this off.
-CELERY_TASK_ALWAYS_EAGER = True
+# (TEST_CELERY_EAGER=false for the worker processes those tests start.)
+CELERY_TASK_ALWAYS_EAGER = env.boolean("TEST_CELERY_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic needed for tests
+
+# ESP tracking webhooks are mounted when a secret is set: the tests post to them.
+ANYMAIL_WEBHOOK_SECRET = "hook:test-webhook-secret"  # noqa: S105
+ANYMAIL = {"WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET}
