@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate seed worker messages check-deploy bench clean
+.PHONY: help run test test-faults lint format migrate seed worker messages check-deploy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -27,14 +27,17 @@ run: $(VENV)/.runtime ## Install, load demo data, serve on http://127.0.0.1:8000
 	@echo "  Rebound runs at http://$(HOST):$(PORT)/  (outbox: http://$(HOST):$(PORT)/outbox/). Ctrl-C stops it."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker -B --pool=solo --loglevel=warning & \
+	$(VENV)/bin/celery -A config worker -B --pool=solo -Q default,sends --loglevel=warning & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-worker: $(VENV)/.runtime ## Run only a Celery worker with beat
-	$(VENV)/bin/celery -A config worker -B --pool=solo --loglevel=info
+worker: $(VENV)/.runtime ## Run only a Celery worker with beat (both queues: default and sends)
+	$(VENV)/bin/celery -A config worker -B --pool=solo -Q default,sends --loglevel=info
 
 test: $(VENV)/.dev ## Run the whole test suite (PostgreSQL and Redis when they answer, else SQLite)
 	$(VENV)/bin/pytest
+
+test-faults: $(VENV)/.dev ## Only the fault tests: killed workers, Redis down, bad mail servers (docs/RELIABILITY.md)
+	$(VENV)/bin/pytest -m faults -s
 
 lint: $(VENV)/.dev ## ruff check and format check
 	$(VENV)/bin/ruff check .

@@ -123,8 +123,9 @@ def email(name: str, default: str | None) -> dict[str, Any]:
 
     Schemes: smtp:// (plain, port 25), smtp+tls:// (STARTTLS, port 587), smtps:// or smtp+ssl://
     (implicit TLS, port 465), console://, outbox:// (the dev outbox: every mail stored and readable
-    in the app), memory://, and anymail+<esp>://?api_key=... for an email service provider through
-    django-anymail. SMTP URLs take ``?timeout=SECONDS`` (default: EMAIL_TIMEOUT, else 30).
+    in the app), memory://, dummymail:// (drops every message), and anymail+<esp>://?api_key=...
+    for an email service provider through django-anymail. SMTP URLs take ``?timeout=SECONDS``
+    (default: EMAIL_TIMEOUT, else 30).
     """
     value = os.environ.get(name, default)
     if value is None:
@@ -136,6 +137,8 @@ def email(name: str, default: str | None) -> dict[str, Any]:
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if scheme == "memory":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if scheme == "dummymail":  # accepts and drops every message (benchmarks)
+        return {"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
     if scheme.startswith("anymail+"):
         esp = scheme.removeprefix("anymail+")
         params = parse_qs(urlsplit(value).query)

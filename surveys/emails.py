@@ -141,7 +141,7 @@ def render_on_send(rows) -> dict[int, tuple[str, str]]:
     invitation_ids = {row.pk: int(row.key.partition(":")[2]) for row in rows}
     invitations = (
         Invitation.objects.select_related("program", "contact")
-        .only("token_nonce", "expires_at", "program", "contact__name", "contact__email", "contact__locale")
+        .only("token_nonce", "expires_at", "wave", "program", "contact__name", "contact__email", "contact__locale")
         .in_bulk(invitation_ids.values())
     )
     mailer = SurveyMailer()

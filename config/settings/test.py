@@ -49,6 +49,7 @@ if REDIS_URL is None and _answers("127.0.0.1", 6379):
     REDIS_URL = LOCAL_REDIS
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
     CACHES = {"default": env.redis_cache(REDIS_URL)}
 else:
     _fallback("Redis")

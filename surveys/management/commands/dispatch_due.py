@@ -1,7 +1,10 @@
 from django.core.management.base import BaseCommand
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from customers.services import tick as customers_tick
 from followups.services import tick as followups_tick
+from outbox.models import EmailStatus, OutgoingEmail
 from outbox.services import emails_send_due
 from surveys.services import tick
 
@@ -12,17 +15,22 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from config.celery import app
 
-        # Work the ticks would queue runs here, in this process, instead of on a worker.
+        # Work the ticks would queue for a worker (sends, imports) runs here, in this process.
         app.conf.task_always_eager = True
+        started = timezone.now()
         result = tick()
         followups = followups_tick()
         imports = customers_tick()
-        sent = emails_send_due(seconds=600)
+        emails_send_due(seconds=600)
+        mail = OutgoingEmail.objects.aggregate(
+            sent=Count("pk", filter=Q(status=EmailStatus.SENT, sent_at__gte=started)),
+            failed=Count("pk", filter=Q(status=EmailStatus.FAILED)),
+            waiting=Count("pk", filter=Q(status=EmailStatus.QUEUED)),
+        )
         self.stdout.write(
             f"{result['waves']} waves started, {result['prepared']} invitations prepared, "
             f"{result['reminders']} reminders queued, {result['recovered']} emails taken back from a stopped sender; "
-            f"{sent['sent']} emails sent, {sent['retrying']} to retry, {sent['failed']} failed, "
-            f"{sent['waiting']} waiting for the mail server; "
+            f"{mail['sent']} emails sent now, {mail['waiting']} waiting for a retry, {mail['failed']} failed in all; "
             f"{followups['escalated']} tasks escalated, {followups['digests']} digests sent; "
             f"{imports['requeued']} interrupted imports restarted."
         )
