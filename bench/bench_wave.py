@@ -126,7 +126,7 @@ def main() -> None:
     sizes = [int(s) for s in arguments.sizes.split(",")]
     pools = [int(p) for p in arguments.processes.split(",")]
     sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench/smtp_sink.py"), str(PORT)], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(ROOT / "tests/smtp_sink.py"), str(PORT)], stdout=subprocess.PIPE, text=True
     )
     assert sink.stdout.readline().strip() == "ready"
     reset_database()

@@ -42,7 +42,7 @@ class Sink:
         self.log = tmp_path / f"sink-{self.port}.log"
         self.log.touch()
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests/smtp_sink.py"), str(self.port), str(self.log), *options],
+            [sys.executable, str(ROOT / "tests/smtp_sink.py"), str(self.port), "--log", str(self.log), *options],
             stdout=subprocess.PIPE,
             text=True,
         )
