@@ -241,7 +241,8 @@ def answer(request, token: str):
 
 
 def _score_from_link(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 <= int(value) <= 10 else None
+    # isdigit() alone accepts "²" and other digits int() refuses: ASCII only.
+    return int(value) if value.isascii() and value.isdigit() and 0 <= int(value) <= 10 else None
 
 
 @public

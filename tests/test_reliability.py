@@ -222,3 +222,15 @@ def test_webhooks_refuse_a_wrong_secret(client, sent_survey):
     contact.refresh_from_db()
     assert contact.bounced_at is None
     assert not MailEvent.objects.exists()
+
+
+@pytest.mark.parametrize("score", ["²", "٣", "1e1", "-1", "11", " 7", "9" * 400])
+def test_odd_scores_in_the_link_or_the_form_never_make_a_500(client, db, score):
+    invitation = InvitationFactory(program=ProgramFactory())
+    url = reverse("surveys:answer", args=[invitation.token])
+    page = client.get(url, {"score": score})
+    assert page.status_code == 200
+    assert 'checked' not in page.content.decode()
+    posted = client.post(url, {"score": score, "reason": "x"})
+    assert posted.status_code == 400
+    assert "The score must be a whole number from 0 to 10." in posted.content.decode()
