@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -234,7 +235,8 @@ def loop_email_send(*, task: Task, actor: User, subject: str, body: str) -> Outg
         key=f"close_the_loop:{task.pk}:{count}",
         to=task.contact.email,
         context={"subject": subject, "body": body},
-        from_email=f"{actor.get_full_name()} <{settings.DEFAULT_FROM_EMAIL.rsplit('<', 1)[-1].rstrip('>')}>",
+        # The CSM's name on the site's address; formataddr quotes a name like "Smith, John".
+        from_email=formataddr((actor.get_full_name(), parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
     )
     row.headers = {"Reply-To": actor.email}
     with transaction.atomic():

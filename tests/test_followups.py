@@ -340,3 +340,17 @@ def test_admins_set_a_teams_business_hours(client, admin_user, team):
     assert client.post(url, {**data, "work_start": 8, "work_end": 16}).status_code == 302
     team.refresh_from_db()
     assert (team.work_days, team.work_start, team.work_end, team.has_business_hours) == ([0, 1, 2, 3, 4], 8, 16, True)
+
+
+def test_a_csm_name_with_a_comma_is_one_sender(contact, csm, django_capture_on_commit_callbacks):
+    from email.utils import getaddresses
+
+    csm.name = "John Smith, Jr."
+    csm.save()
+    answer(contact, 5)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.loop_email_send(task=Task.objects.get(), actor=csm, subject="Hello", body="We heard you.")
+    (message,) = mail.outbox
+    sender = message.message()["From"]
+    assert getaddresses([sender]) == [("John Smith, Jr.", "nps@localhost")]

@@ -230,7 +230,7 @@ def test_odd_scores_in_the_link_or_the_form_never_make_a_500(client, db, score):
     url = reverse("surveys:answer", args=[invitation.token])
     page = client.get(url, {"score": score})
     assert page.status_code == 200
-    assert 'checked' not in page.content.decode()
+    assert "checked" not in page.content.decode()
     posted = client.post(url, {"score": score, "reason": "x"})
     assert posted.status_code == 400
     assert "The score must be a whole number from 0 to 10." in posted.content.decode()
