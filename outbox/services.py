@@ -239,10 +239,9 @@ SENT_SQL = (
 class _Sender:
     """One claim's sending state: its connection, its counts and its lease renewals."""
 
-    def __init__(self, claim: str, connection: Any = None) -> None:
+    def __init__(self, claim: str) -> None:
         self.claim = claim
-        self.connection = connection
-        self.own_connection = connection is None
+        self.connection: Any = None
         self.counts: Counter[str] = Counter()
         self.renewed = time.monotonic()
 
@@ -252,24 +251,20 @@ class _Sender:
         try:
             self.connection.open()
         except Exception as exc:  # noqa: BLE001 - the server is down, slow or refusing us: the rows wait
-            self._close()
+            self.close()
             error = f"Mail server unreachable: {_describe(exc)}"
             logger.warning("%s; %s email(s) wait %s.", error, len(rows), UNREACHABLE_RETRY)
             self.counts["waiting"] += _release(self.claim, [r.pk for r in rows], error=error, delay=UNREACHABLE_RETRY)
             return False
         return True
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self.connection is not None:
             try:
                 self.connection.close()
             except Exception:  # noqa: BLE001 - the messages are recorded already
                 logger.info("Closing the mail connection failed", exc_info=True)
-            if self.own_connection:
-                self.connection = None
-
-    def close(self) -> None:
-        self._close()
+            self.connection = None
 
     def renew(self, pending: list[OutgoingEmail]) -> list[OutgoingEmail]:
         """Renew the lease on the rows still to send; drop any the tick gave back to the queue."""
@@ -298,7 +293,7 @@ class _Sender:
             except Exception as exc:  # noqa: BLE001 - recorded on the row: retried, failed or bounced
                 self._failed(row, exc)
                 if _lost_connection(exc):
-                    self._close()
+                    self.close()
                     _release(self.claim, [r.pk for r in pending])
                     return False
                 continue
@@ -337,9 +332,7 @@ class _Sender:
         self.counts["retrying"] += 1
 
 
-def emails_send_due(
-    *, ids: Iterable[int] | None = None, seconds: float | None = None, connection: Any = None
-) -> dict[str, int]:
+def emails_send_due(*, ids: Iterable[int] | None = None, seconds: float | None = None) -> dict[str, int]:
     """Send due rows (only `ids`, if given) in claims of a few at a time, for up to `seconds`.
 
     Safe to run any number of times at once: each claim is its own. Returns counts of sent, failed,
@@ -348,7 +341,7 @@ def emails_send_due(
     claim = uuid.uuid4().hex
     deadline = time.monotonic() + (seconds if seconds is not None else settings.OUTBOX_DRAIN_SECONDS)
     ids = list(ids) if ids is not None else None
-    sender = _Sender(claim, connection)
+    sender = _Sender(claim)
     more = False
     try:
         _commits_unflushed(True)
