@@ -114,6 +114,10 @@ class AnswerForm(forms.Form):
         error_messages={"max_length": _("Please keep your answer under %(limit_value)d characters.")},
     )
 
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"]
+        return reason if reason.strip() else ""  # blank lines are no comment; real text is kept as given
+
 
 class ImprovementForm(forms.Form):
     improvement = forms.CharField(

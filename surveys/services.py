@@ -166,6 +166,10 @@ def event_record(
     )
     try:
         with transaction.atomic():
+            # Events for one contact take turns, so the second sees the first's invitation and the
+            # quiet period and cap hold under concurrency too.
+            Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk").first()
+            now = timezone.now()  # after the wait: the other event's invitation is visible as of now
             event = Event.objects.create(
                 type=type,
                 contact=contact,

@@ -101,7 +101,11 @@ def test_the_tick_restarts_imports_whose_worker_died_and_fails_them_after_three_
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-def test_two_events_for_the_same_new_contact_at_once_make_one_contact_and_two_invitations(transactional_db):
+@pytest.mark.parametrize(
+    ("delay", "expected"),
+    [(0, ["scheduled", "scheduled"]), (60, ["scheduled", "skipped"])],  # 60: the first one's quiet period holds
+)
+def test_two_events_for_the_same_new_contact_at_once_make_one_contact(transactional_db, delay, expected):
     TransactionalProgramFactory(event_types=["ticket_resolved"], cap_per_contact=0, quiet_period_days=0)
     barrier = threading.Barrier(2)
     outcomes = []
@@ -116,7 +120,8 @@ def test_two_events_for_the_same_new_contact_at_once_make_one_contact_and_two_in
                     account_external_id="NEW-1",
                     occurred_at=timezone.now(),
                     idempotency_key=key,
-                ).status  # fmt: skip
+                    delay_minutes=delay,
+                ).status
             )
         finally:
             connection.close()
@@ -126,11 +131,12 @@ def test_two_events_for_the_same_new_contact_at_once_make_one_contact_and_two_in
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(outcomes) == ["scheduled", "scheduled"]
+    assert sorted(outcomes) == expected
     assert Contact.objects.filter(email="new.person@example.com").count() == 1
     assert Account.objects.filter(external_id="NEW-1").count() == 1
-    assert Event.objects.count() == 2
-    assert Invitation.objects.count() == 2
+    assert Event.objects.count() == 2  # both recorded; a skip is a fatigue rule, never a disguised conflict
+    assert Invitation.objects.count() == expected.count("scheduled")
+    assert not Event.objects.filter(skip_reason="duplicate").exists()
 
 
 def test_the_same_idempotency_key_is_the_only_duplicate(db):
@@ -234,3 +240,10 @@ def test_odd_scores_in_the_link_or_the_form_never_make_a_500(client, db, score):
     posted = client.post(url, {"score": score, "reason": "x"})
     assert posted.status_code == 400
     assert "The score must be a whole number from 0 to 10." in posted.content.decode()
+
+
+def test_a_whitespace_only_reason_is_stored_as_no_reason(client, db):
+    invitation = InvitationFactory(program=ProgramFactory())
+    url = reverse("surveys:answer", args=[invitation.token])
+    assert client.post(url, {"score": 9, "reason": " \n\t "}).status_code == 302
+    assert invitation.response.reason == ""
