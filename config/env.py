@@ -71,6 +71,19 @@ def string_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or networks (CIDR), e.g. "10.0.0.0/8,172.17.0.1"."""
+    import ipaddress
+
+    items = string_list(name, [])
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise _bad(name, ",".join(items), f"{item!r} is not an IP address or network") from None
+    return items
+
+
 def timezone(name: str, default: str) -> str:
     value = os.environ.get(name, default)
     try:
