@@ -127,7 +127,14 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     return imports_recover(now)
 
 
-# Delivery problems ----------------------------------------------------------------------------------
+# Unsubscribes and delivery problems -----------------------------------------------------------------
+
+
+def contacts_unsubscribe(contacts) -> int:
+    """Unsubscribe the contacts of a queryset that are not already: no program mails them again
+    (checked at every send). The one place an unsubscribe is written."""
+    now = timezone.now()
+    return contacts.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now, updated_at=now)
 
 
 @mail_event_handler
@@ -139,6 +146,6 @@ def contact_mail_event(kind: str, recipient: str, detail: str) -> None:
         contacts.filter(bounced_at__isnull=True).update(bounced_at=now, bounce_reason=detail[:2000], updated_at=now)
     elif kind == MailEventKind.COMPLAINED:
         contacts.filter(complained_at__isnull=True).update(complained_at=now, updated_at=now)
-        contacts.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now, updated_at=now)
+        contacts_unsubscribe(contacts)
     elif kind == MailEventKind.UNSUBSCRIBED:
-        contacts.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now, updated_at=now)
+        contacts_unsubscribe(contacts)

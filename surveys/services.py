@@ -18,6 +18,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from customers.models import Account, Contact
+from customers.services import contacts_unsubscribe
 from followups.services import route_response
 from insights.services import response_tag
 from outbox.models import OutgoingEmail
@@ -330,9 +331,9 @@ def tick(now: datetime | None = None) -> dict[str, int]:
 
 
 def contact_unsubscribe(*, contact: Contact) -> None:
-    """Record an unsubscribe; no program mails this contact again (checked at every send)."""
+    """Record a customer's own unsubscribe; no program mails this contact again."""
     if contact.unsubscribed_at is None:
-        Contact.objects.filter(pk=contact.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=timezone.now())
+        contacts_unsubscribe(Contact.objects.filter(pk=contact.pk))
 
 
 def test_email_send(*, program: Program, user) -> OutgoingEmail:
