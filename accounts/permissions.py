@@ -3,7 +3,7 @@
 Each staff view declares the roles that may open it with ``@roles(...)`` (or ``allowed_roles``
 on a class-based view); ``RoleMiddleware`` enforces it for every request. A view that declares
 nothing is refused (fail closed), and a test walks the URL conf so that no page is forgotten.
-Data is narrowed by ``scope_to_team``: Admins see everything, Managers and CSMs their team.
+Which rows a user sees is decided in one place, ``accounts.scoping``.
 """
 
 from __future__ import annotations
@@ -92,15 +92,6 @@ class HasRole(BasePermission):
     def has_permission(self, request, view) -> bool:
         allowed = getattr(view, "allowed_roles", None)
         return allowed is not None and has_role(request.user, allowed)
-
-
-def scope_to_team(user: Any, queryset: Q, team_field: str = "team") -> Q:
-    """Admins see every row; Managers and CSMs the rows of their own team; anyone else none."""
-    if user.is_superuser or user.role == Role.ADMIN:
-        return queryset
-    if user.team_id is None:
-        return queryset.none()
-    return queryset.filter(**{f"{team_field}_id": user.team_id})
 
 
 class StaffApiMixin:

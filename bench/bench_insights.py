@@ -34,6 +34,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from accounts import scoping  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from insights import selectors  # noqa: E402
 from insights.filters import filters_from  # noqa: E402
@@ -131,7 +132,7 @@ def main() -> None:
         cursor.execute(POPULATE.replace("%(n)s", str(arguments.responses)))
     print(f"{arguments.responses:,} responses loaded in {time.perf_counter() - started:.0f} s", flush=True)
     filters, _ = filters_from({"stream": "relationship", "period": "year"})
-    qs = selectors.responses(None, filters)
+    qs = selectors.responses(scoping.SYSTEM, filters)
     cases = {
         "summary": lambda: selectors.overview(qs),  # score, distribution and comment rate
         "trend": lambda: selectors.trend(qs, "quarter"),

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.permissions import scope_to_team
+from accounts import scoping
 
 from .models import Account, Contact
 
 
 def accounts_visible_to(user) -> QuerySet[Account]:
-    return scope_to_team(user, Account.objects.all())
+    return scoping.accounts(user)
 
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
-    return scope_to_team(user, Contact.objects.all(), team_field="account__team")
+    return scoping.contacts(user)
 
 
 def account_list(user, *, q: str = "", filters: dict[str, str] | None = None) -> QuerySet[Account]:

@@ -4,8 +4,9 @@ from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
-from surveys.models import Response, Stream
+from surveys.models import Stream
 
 from . import selectors, services
 from .forms import ImportForm
@@ -42,7 +43,11 @@ def account_list(request):
 @roles(*ALL_STAFF)
 def account_detail(request, pk: int):
     account = get_object_or_404(selectors.accounts_visible_to(request.user).select_related("csm", "team"), pk=pk)
-    latest = Response.objects.filter(contact=OuterRef("pk"), stream=Stream.RELATIONSHIP).order_by("-submitted_at")
+    latest = (
+        scoping.responses(request.user)
+        .filter(contact=OuterRef("pk"), stream=Stream.RELATIONSHIP)
+        .order_by("-submitted_at")
+    )
     contacts = account.contacts.order_by("name", "email").annotate(
         latest_score=Subquery(latest.values("score")[:1]),
         latest_at=Subquery(latest.values("submitted_at")[:1]),

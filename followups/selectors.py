@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.inputs import whole_number
+
 from .models import Task
 
 
@@ -24,8 +26,8 @@ def task_list(user, filters: dict[str, str]) -> QuerySet[Task]:
         tasks = tasks.filter(assignee=user)
     elif assignee == "none":
         tasks = tasks.filter(assignee__isnull=True)
-    elif assignee.isdigit():
-        tasks = tasks.filter(assignee_id=int(assignee))
+    elif whole_number(assignee) is not None:
+        tasks = tasks.filter(assignee_id=whole_number(assignee))
     if filters.get("overdue") in ("on", "true", "1", True):
         tasks = tasks.filter(due_at__lt=timezone.now(), first_contact_at__isnull=True, status="open")
     if filters.get("account"):

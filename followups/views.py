@@ -7,9 +7,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts import scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, MANAGERS, roles
+from config.inputs import safe_next, whole_number
 from customers.models import Segment
-from surveys.models import Response
 
 from . import selectors, services
 from .forms import (
@@ -20,8 +21,9 @@ from .forms import (
     NoteForm,
     OutreachForm,
     SlaPolicyFormSet,
-    TaskFilterForm,
     assignee_queryset,
+    task_filters,
+    team_staff,
 )
 from .models import SlaPolicy, Task
 
@@ -35,15 +37,8 @@ def _task_or_404(request, pk: int) -> Task:
         raise Http404("No such task") from None
 
 
-def _team_staff(user):
-    return assignee_queryset(user, None if user.is_admin else user.team_id).order_by("name", "email")
-
-
 def _list(request, *, title: str, defaults: dict[str, str]):
-    data = request.GET or defaults
-    form = TaskFilterForm(data, assignees=_team_staff(request.user))
-    filters = form.cleaned_data if form.is_valid() else defaults
-    filters = {k: v or "" for k, v in filters.items()}
+    form, filters = task_filters(request.GET, request.user, defaults)
     tasks = selectors.task_list(request.user, filters)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -54,7 +49,7 @@ def _list(request, *, title: str, defaults: dict[str, str]):
         "page": page,
         "now": timezone.now(),
         "query": query.urlencode(),
-        "bulk_form": BulkAssignForm(queryset=_team_staff(request.user)) if not request.user.is_csm else None,
+        "bulk_form": BulkAssignForm(queryset=team_staff(request.user)) if not request.user.is_csm else None,
     }
     return render(request, "followups/task_list.html", context)
 
@@ -74,12 +69,15 @@ def queue(request):
 def task_detail(request, pk: int):
     task = _task_or_404(request, pk)
     history = (
-        Response.objects.filter(account=task.account)
+        scoping.responses(request.user)
+        .filter(account=task.account)
         .exclude(pk=task.response_id)
         .select_related("contact", "program")
         .order_by("-submitted_at")[:10]
     )
-    other_tasks = Task.objects.filter(account=task.account).exclude(pk=task.pk).select_related("assignee")[:10]
+    other_tasks = (
+        scoping.tasks(request.user).filter(account=task.account).exclude(pk=task.pk).select_related("assignee")[:10]
+    )
     context = {
         "task": task,
         "now": timezone.now(),
@@ -175,9 +173,9 @@ def task_email(request, pk: int):
 @roles(*MANAGERS)
 @require_POST
 def bulk_assign(request):
-    ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()]
+    ids = [pk for pk in map(whole_number, request.POST.getlist("task")) if pk is not None]
     tasks = list(Task.objects.visible_to(request.user).filter(pk__in=ids))
-    form = BulkAssignForm(request.POST, queryset=_team_staff(request.user))
+    form = BulkAssignForm(request.POST, queryset=team_staff(request.user))
     if not tasks:
         messages.error(request, "Tick the tasks to assign.")
     elif form.is_valid():
@@ -185,7 +183,7 @@ def bulk_assign(request):
         messages.success(request, f"Assigned {done} task{'s' if done != 1 else ''}.")
     else:
         messages.error(request, "Choose someone from your team.")
-    return redirect(request.POST.get("next") or "followups:queue")
+    return redirect(safe_next(request, "followups:queue"))
 
 
 @roles(*ALL_STAFF)

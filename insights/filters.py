@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from config.inputs import whole_number
 from surveys.cadence import quarter_start
 from surveys.models import Stream
 
@@ -18,11 +19,32 @@ class BadFilter(ValueError):
     """A parameter that cannot be used; the message names it."""
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+MAX_VALUE = 200
+
+
 def _day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadFilter(f"{name}: expected a date like 2026-01-31") from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadFilter(f"{name}: expected a date between {EARLIEST} and {LATEST}")
+    return day
+
+
+def _dimensions(params) -> dict[str, str]:
+    dims = {}
+    for name in DIMENSIONS:
+        value = params.get(name)
+        if not value:
+            continue
+        if name in ("csm", "team") and whole_number(value) is None:
+            raise BadFilter(f"{name}: expected the id of a {'user' if name == 'csm' else 'team'}")
+        if "\x00" in value or len(value) > MAX_VALUE:
+            raise BadFilter(f"{name}: not a value this field can have")
+        dims[name] = value
+    return dims
 
 
 def period_bounds(params, now: datetime | None = None) -> tuple[datetime, datetime, str]:
@@ -54,5 +76,5 @@ def filters_from(params, *, default_stream: str = Stream.RELATIONSHIP) -> tuple[
     if stream not in Stream.values:
         raise BadFilter("stream: relationship or transactional")
     start, end, period = period_bounds(params)
-    dims = {name: params[name] for name in DIMENSIONS if params.get(name)}
+    dims = _dimensions(params)
     return Filters(stream=stream, start=start, end=end, dims=dims), period

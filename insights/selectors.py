@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from django.db.models import Aggregate, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncQuarter
 
+from accounts import scoping
 from accounts.models import Team, User
-from surveys.models import Category, Invitation, Response, Stream
+from surveys.models import Category, Response, Stream
 
 from .nps import Score
 
@@ -49,12 +50,9 @@ def dimensions_for(stream: str) -> dict[str, str]:
 def responses(user, filters: Filters) -> QuerySet[Response]:
     """The responses of one stream in [start, end) with the dimension filters, scoped to the user:
     Admins see every team, others their own team's."""
-    qs = Response.objects.filter(
+    return scoping.responses(user).filter(
         stream=filters.stream, submitted_at__gte=filters.start, submitted_at__lt=filters.end, **filters.lookups()
     )
-    if user is not None and not (user.is_superuser or user.is_admin):
-        qs = qs.filter(team_id=user.team_id) if user.team_id else qs.none()
-    return qs
 
 
 @dataclass(frozen=True)
@@ -77,15 +75,13 @@ def overview(qs: QuerySet[Response]) -> Overview:
 
 def delivery(user, filters: Filters) -> dict[str, int | float | None]:
     """Delivered invitations of the stream sent in the period, and how many were answered."""
-    invitations = Invitation.objects.filter(
+    invitations = scoping.invitations(user).filter(
         stream=filters.stream,
         email__status="sent",
         email__sent_at__gte=filters.start,
         email__sent_at__lt=filters.end,
     )
     dims = {f"response__{k}": v for k, v in filters.lookups().items()}
-    if user is not None and not (user.is_superuser or user.is_admin):
-        invitations = invitations.filter(account__team_id=user.team_id)
     totals = invitations.aggregate(delivered=Count("pk"), answered=Count("response", filter=Q(**dims) if dims else Q()))
     rate = totals["answered"] / totals["delivered"] if totals["delivered"] else None
     return {**totals, "rate": rate}
@@ -166,16 +162,12 @@ def latest_relationship_answers(user) -> QuerySet[Response]:
         .order_by("-submitted_at", "-pk")
         .values("pk")[:1]
     )
-    qs = Response.objects.filter(stream=Stream.RELATIONSHIP, pk=Subquery(latest))
-    if user is not None and not (user.is_superuser or user.is_admin):
-        qs = qs.filter(account__team_id=user.team_id) if user.team_id else qs.none()
-    return qs
+    return scoping.responses(user).filter(stream=Stream.RELATIONSHIP, pk=Subquery(latest))
 
 
 def account_table(user, account_ids: list[int]) -> dict[int, dict]:
     """For the given accounts: account NPS from each contact's latest answer, coverage (answered ÷
     surveyed contacts) and open tasks, all counted in the database."""
-    from customers.models import Account
     from followups.models import TaskStatus
 
     scores = {
@@ -186,22 +178,30 @@ def account_table(user, account_ids: list[int]) -> dict[int, dict]:
         .values("account_id")
         .annotate(**SCORE_COUNTS)
     }
-    counts = Account.objects.filter(pk__in=account_ids).annotate(
-        surveyed=Count("invitations__contact", filter=Q(invitations__stream=Stream.RELATIONSHIP), distinct=True),
-        answered=Count("responses__contact", filter=Q(responses__stream=Stream.RELATIONSHIP), distinct=True),
-        open_tasks=Count("tasks", filter=Q(tasks__status=TaskStatus.OPEN), distinct=True),
+
+    def per_account(qs: QuerySet, measure: Aggregate) -> dict[int, int]:
+        rows = qs.filter(account_id__in=account_ids).order_by().values("account_id").annotate(n=measure)
+        return {row["account_id"]: row["n"] for row in rows}
+
+    # Each figure from the rows the user may see (an answer given under another team is not counted).
+    surveyed = per_account(
+        scoping.invitations(user).filter(stream=Stream.RELATIONSHIP), Count("contact_id", distinct=True)
     )
+    answered = per_account(
+        scoping.responses(user).filter(stream=Stream.RELATIONSHIP), Count("contact_id", distinct=True)
+    )
+    open_tasks = per_account(scoping.tasks(user).filter(status=TaskStatus.OPEN), Count("pk"))
     table = {}
-    for account in counts.values("pk", "surveyed", "answered", "open_tasks"):
-        score = Score(**scores.get(account["pk"], {"promoters": 0, "passives": 0, "detractors": 0}))
-        coverage = account["answered"] / account["surveyed"] if account["surveyed"] else None
-        table[account["pk"]] = {"score": score, "coverage": coverage, "open_tasks": account["open_tasks"]}
+    for pk in account_ids:
+        score = Score(**scores.get(pk, {"promoters": 0, "passives": 0, "detractors": 0}))
+        coverage = answered.get(pk, 0) / surveyed[pk] if surveyed.get(pk) else None
+        table[pk] = {"score": score, "coverage": coverage, "open_tasks": open_tasks.get(pk, 0)}
     return table
 
 
 def accounts_at_risk(user, today, days: int = 90) -> QuerySet:
     """Accounts renewing within `days` whose decision makers' latest answer is a Detractor's."""
-    from customers.models import Account, AccountStatus
+    from customers.models import AccountStatus
 
     detractor_accounts = (
         latest_relationship_answers(user)
@@ -209,7 +209,8 @@ def accounts_at_risk(user, today, days: int = 90) -> QuerySet:
         .values("account_id")
     )
     return (
-        Account.objects.filter(
+        scoping.accounts(user)
+        .filter(
             pk__in=detractor_accounts,
             status=AccountStatus.ACTIVE,
             renewal_date__gte=today,
@@ -229,16 +230,14 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
     from django.db import connection
     from django.db.models import Avg, DurationField, ExpressionWrapper, F
 
-    from followups.models import Outcome, Queue, Task
+    from followups.models import Outcome, Queue
 
-    tasks = Task.objects.filter(
+    tasks = scoping.tasks(user).filter(
         queue=Queue.RECOVERY,
         response__stream=filters.stream,
         created_at__gte=filters.start,
         created_at__lt=filters.end,
     )
-    if user is not None and not (user.is_superuser or user.is_admin):
-        tasks = tasks.filter(team_id=user.team_id) if user.team_id else tasks.none()
     key = "team__name" if by == "team" else "assignee__name"
     to_contact = ExpressionWrapper(F("first_contact_at") - F("created_at"), output_field=DurationField())
     aggregates = {

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups import selectors as followup_selectors
+from followups.forms import task_filters
 from surveys.models import Category, Stream
 
 from . import charts, selectors, services
@@ -135,7 +136,8 @@ def export_responses(request, filters, period):
 
 @roles(*ALL_STAFF)
 def export_tasks(request):
-    tasks = followup_selectors.task_list(request.user, request.GET.dict())
+    _form, filters = task_filters(request.GET, request.user, {"status": ""})
+    tasks = followup_selectors.task_list(request.user, filters)
     header = ["id", "queue", "status", "urgent", "account", "account_external_id", "contact", "score", "reason",
               "assignee", "due_at", "first_contact_at", "outcome", "outcome_detail"]  # fmt: skip
     rows = (

@@ -40,7 +40,26 @@ class EventIn(serializers.Serializer):
     def validate_properties(self, value):
         if len(str(value)) > 10_000:
             raise serializers.ValidationError("properties is larger than 10,000 characters.")
+        _check_json(value, depth=0)
         return value
+
+
+MAX_DEPTH = 10
+
+
+def _check_json(value, depth: int) -> None:
+    """Properties are stored as JSON in the database: no NUL characters, at most 10 levels deep."""
+    if depth > MAX_DEPTH:
+        raise serializers.ValidationError(f"properties is nested more than {MAX_DEPTH} levels deep.")
+    if isinstance(value, str) and "\x00" in value:
+        raise serializers.ValidationError("properties contains a NUL character.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(str(key), depth)
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth + 1)
 
 
 class EventView(StaffApiMixin, APIView):

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from accounts import scoping
 from accounts.services import api_token_create
 from customers.models import Segment
 from insights import selectors
@@ -184,7 +185,7 @@ def test_the_response_rate_is_responses_over_delivered(db):
         if n == 0:
             response_submit(invitation=invitation, score=9, reason="")
     filters, _ = filters_from({"stream": "relationship", "period": "30d"})
-    assert selectors.delivery(None, filters) == {"delivered": 4, "answered": 1, "rate": 0.25}
+    assert selectors.delivery(scoping.SYSTEM, filters) == {"delivered": 4, "answered": 1, "rate": 0.25}
 
 
 @pytest.mark.parametrize(
