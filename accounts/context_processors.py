@@ -16,6 +16,8 @@ NAVIGATION = [
     ("API tokens", "accounts:token_list", ADMIN_ONLY),
     ("Staff", "accounts:user_list", ADMIN_ONLY),
     ("Outbox", "outbox:list", ADMIN_ONLY),
+    ("Security", "accounts:security", ADMIN_ONLY),
+    ("Audit", "accounts:audit_list", ADMIN_ONLY),
 ]
 
 

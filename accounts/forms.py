@@ -6,7 +6,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.template.loader import render_to_string
 
-from .models import Role, Team, User
+from .models import AuditEntry, Role, SecuritySettings, Team, User
 
 
 class UserForm(forms.ModelForm):
@@ -79,8 +79,8 @@ class ApiTokenForm(forms.Form):
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
-    """Django's password reset, with the email queued in the outbox instead of sent in the request:
-    a slow mail server never holds a web worker, and known and unknown addresses answer alike."""
+    """Django's password reset email, queued in the outbox; run by the background job that works
+    the stored requests (accounts.services.password_resets_send), never in a request."""
 
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
@@ -100,3 +100,56 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 body_html=render_to_string(html_email_template_name, context) if html_email_template_name else "",
             )
         ])  # fmt: skip
+
+
+class PasswordResetRequestForm(forms.Form):
+    """What the "forgot password" page asks. Saving stores the request and nothing else: the
+    lookup and the email happen in the background (accounts.services.password_resets_send), so
+    the page answers the same, in the same time, for an address with an account and without."""
+
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def save(self, *, request, **_ignored) -> None:
+        from .services import password_reset_request
+
+        password_reset_request(
+            email=self.cleaned_data["email"], domain=request.get_host(), use_https=request.is_secure()
+        )
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*", "autofocus": True}
+        ),
+    )
+
+
+class SecuritySettingsForm(forms.ModelForm):
+    class Meta:
+        model = SecuritySettings
+        fields = ["require_two_factor"]
+        labels = {"require_two_factor": "Require two-factor sign-in for all staff"}
+
+
+def _action_choices() -> list[tuple[str, str]]:
+    prefixes = sorted({a.split(".")[0] for a in AuditEntry.objects.values_list("action", flat=True).distinct()})
+    return [("", "Any action"), *[(p, p.replace("_", " ").capitalize()) for p in prefixes]]
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(queryset=User.objects.order_by("email"), required=False, empty_label="Anyone")
+    action = forms.ChoiceField(required=False)
+    target = forms.CharField(required=False, max_length=100, label="Object contains")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = _action_choices()
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if name in ("actor", "action") else ("form-control form-control-sm")
+            )

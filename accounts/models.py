@@ -152,3 +152,91 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SecuritySettings(models.Model):
+    """Site-wide security choices an Admin makes in the app (one row)."""
+
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Every staff member must set up an authenticator app and use it at each sign-in."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "security settings"
+
+    def __str__(self) -> str:
+        return "Security settings"
+
+    @classmethod
+    def current(cls) -> SecuritySettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class PasswordResetRequest(models.Model):
+    """A "forgot password" request, stored as asked and worked by a background job.
+
+    The request does the same work for a known and an unknown address (one INSERT), so neither
+    its answer nor its timing tells which addresses have accounts; a tick retries what a lost
+    broker message left."""
+
+    email = models.EmailField()
+    domain = models.CharField(max_length=255)
+    use_https = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(done_at__isnull=True), name="reset_pending")]
+
+    def __str__(self) -> str:
+        return f"Password reset for {self.email}"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit trail is append-only.")
+
+    def delete(self):
+        raise TypeError("The audit trail is append-only; old entries go with accounts.audit.prune().")
+
+
+class AuditEntry(models.Model):
+    """One staff write: who, when, what, and the values before and after. Append-only."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_email = models.CharField(max_length=254, blank=True, help_text="As it was when the entry was written.")
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or 'Rebound'} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit trail is append-only.")
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field that differs."""
+        before, after = self.before or {}, self.after or {}
+        return [
+            (k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
+        ]

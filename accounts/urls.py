@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .forms import OutboxPasswordResetForm
+from .forms import PasswordResetRequestForm
 from .permissions import ALL_STAFF, roles
 
 app_name = "accounts"
@@ -14,12 +14,19 @@ urlpatterns = [
     path("teams/<int:pk>/", views.team_edit, name="team_edit"),
     path("api-tokens/", views.token_list, name="token_list"),
     path("api-tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("staff/<int:pk>/two-factor/reset/", views.user_two_factor_reset, name="user_two_factor_reset"),
+    path("security/", views.security, name="security"),
+    path("security/unlock/", views.lockout_reset, name="lockout_reset"),
+    path("audit/", views.audit_list, name="audit_list"),
 ]
 
 # Django's auth pages. Login and password reset are public already (login_not_required);
 # logout and password change are for any signed-in staff member.
 auth_urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/off/", views.two_factor_disable, name="two_factor_disable"),
     path("logout/", roles(*ALL_STAFF)(auth_views.LogoutView.as_view()), name="logout"),
     path("password/change/", roles(*ALL_STAFF)(auth_views.PasswordChangeView.as_view()), name="password_change"),
     path(
@@ -29,7 +36,7 @@ auth_urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetRequestForm),
         name="password_reset",
     ),
     path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),

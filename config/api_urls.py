@@ -1,5 +1,6 @@
 from django.urls import path
 
+from customers.api import ContactErase, ContactExport
 from followups.api import TaskDetail, TaskList
 from insights.api import NpsView
 from surveys.api import EventView
@@ -10,4 +11,6 @@ urlpatterns = [
     path("tasks/", TaskList.as_view(), name="tasks"),
     path("nps/", NpsView.as_view(), name="nps"),
     path("tasks/<int:pk>/", TaskDetail.as_view(), name="task_detail"),
+    path("contacts/export/", ContactExport.as_view(), name="contact_export"),
+    path("contacts/erase/", ContactErase.as_view(), name="contact_erase"),
 ]

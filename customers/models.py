@@ -93,7 +93,7 @@ def company_size(employees: int | None) -> str:
 class ContactQuerySet(models.QuerySet):
     def reachable(self) -> ContactQuerySet:
         """Contacts that may receive a survey at all: neither unsubscribed nor bounced."""
-        return self.filter(unsubscribed_at__isnull=True, bounced_at__isnull=True)
+        return self.filter(unsubscribed_at__isnull=True, bounced_at__isnull=True, erased_at__isnull=True)
 
 
 class Contact(models.Model):
@@ -108,6 +108,9 @@ class Contact(models.Model):
     bounced_at = models.DateTimeField(null=True, blank=True)
     bounce_reason = models.TextField(blank=True, help_text="What the mail server or the ESP said.")
     complained_at = models.DateTimeField(null=True, blank=True, help_text="Marked a survey email as spam.")
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="Personal data removed on request or by retention; scores kept, anonymised."
+    )
     external_id = models.CharField("external id", max_length=100, blank=True)
     properties = models.JSONField("custom properties", default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -124,7 +124,9 @@ def imports_recover(now: datetime | None = None) -> dict[str, int]:
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:
-    return imports_recover(now)
+    from .dataprotection import retention_apply
+
+    return {**imports_recover(now), **retention_apply(now)}
 
 
 # Unsubscribes and delivery problems -----------------------------------------------------------------

@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts import scoping
+from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from surveys.models import Stream
 
-from . import selectors, services
+from . import dataprotection, selectors, services
 from .forms import ImportForm
 from .models import AccountStatus, ImportJob, Segment
 
@@ -67,6 +68,42 @@ def contact_list(request):
 def contact_detail(request, pk: int):
     contact = get_object_or_404(selectors.contacts_visible_to(request.user).select_related("account"), pk=pk)
     return render(request, "customers/contact_detail.html", {"contact": contact})
+
+
+@roles(*ALL_STAFF)
+@require_POST
+def contact_unsubscribe(request, pk: int):
+    """Staff stop surveys to a contact (they asked by phone, left the company, …)."""
+    contacts = selectors.contacts_visible_to(request.user).filter(pk=pk)
+    contact = get_object_or_404(contacts)
+    if services.contacts_unsubscribe(contacts):
+        audit.record(request.user, "contact.unsubscribe", contact)
+        messages.success(request, f"{contact} won't be surveyed any more.")
+    return redirect("customers:contact_detail", pk=pk)
+
+
+@roles(*ADMIN_ONLY)
+def contact_export(request, pk: int):
+    """Everything held about one contact, as a JSON download (a data subject access request)."""
+    contact = get_object_or_404(scoping.contacts(request.user).select_related("account"), pk=pk)
+    data = dataprotection.contact_export(contact, actor=request.user)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'
+    return response
+
+
+@roles(*ADMIN_ONLY)
+def contact_erase(request, pk: int):
+    """Erase a contact's personal data on request, after a confirmation page."""
+    contact = get_object_or_404(scoping.contacts(request.user).select_related("account"), pk=pk)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "erase":
+            messages.error(request, "Type erase to confirm.")
+        else:
+            dataprotection.contact_erase(contact, actor=request.user)
+            messages.success(request, f"Contact #{contact.pk} erased. Their scores stay in the figures, anonymised.")
+            return redirect("customers:contact_detail", pk=pk)
+    return render(request, "customers/contact_erase.html", {"contact": contact})
 
 
 @roles(*ADMIN_ONLY)

@@ -36,10 +36,12 @@ OBJECT_PAGES = {
     "followups:task_close": "task",
     "followups:task_email": "task",
     "api:task_detail": "task",
+    "customers:contact_unsubscribe": "contact",
 }
 # Pages about an object that belongs to no team (a theme) but that list team-bound rows.
 SHARED_OBJECT_PAGES = {"insights:theme_verbatims": lambda: {"pk": Theme.objects.get(name="Markers").pk}}
-POSTABLE = {"followups:task_assign", "followups:task_outreach", "followups:task_note", "followups:task_close",
+POSTABLE = {"customers:contact_unsubscribe",
+            "followups:task_assign", "followups:task_outreach", "followups:task_note", "followups:task_close",
             "followups:task_email"}  # fmt: skip
 # Query strings that point a list at the other team; each list must still show only visible rows.
 PROBES = ["", "?team={team}", "?account={external_id}", "?csm={csm}", "?status=", "?assignee={csm}",

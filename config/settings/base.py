@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "bootstrap",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "customers",
     "outbox",
@@ -44,11 +47,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.twofactor.TwoFactorMiddleware",
     "accounts.permissions.RoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.audit.AuditMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -76,6 +85,43 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
+
+# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failures for one account, or from one
+# client IP, logins from there wait LOGIN_COOLOFF_MINUTES. Admins unlock on the Staff page.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # Django's login form calls the email field "username"
+AXES_USERNAME_CALLABLE = "accounts.twofactor.login_username"
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# How long the staff audit trail is kept (days; 0 keeps it for ever), and after how many months
+# verbatims and contact details are anonymised (0: never). Both run in the accounts tick.
+AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 730)
+DATA_RETENTION_MONTHS = env.integer("DATA_RETENTION_MONTHS", 0)
+
+# Two-factor sign-in (django-otp, TOTP): optional per user; an Admin can require it for all staff.
+OTP_TOTP_ISSUER = env.string("OTP_ISSUER", "Rebound")
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere, never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
@@ -195,6 +241,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful sign-in at INFO; failures and lockouts are WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Periodic work is a tick that looks at the database for what is due; see each app's tasks.
@@ -203,6 +251,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-tick": {"task": "outbox.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     "followups-tick": {"task": "followups.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     "customers-tick": {"task": "customers.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
+    "accounts-tick": {"task": "accounts.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     # Quarter-level declines change slowly: look once an hour (the constraint keeps one alert each).
     "insights-declines": {"task": "insights.tasks.check_declines", "schedule": 3600},
 }

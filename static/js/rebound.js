@@ -1,0 +1,30 @@
+// Rebound's only script of its own. No inline scripts or handlers anywhere (Content-Security-Policy):
+// behaviour hangs off data attributes here.
+(function () {
+  "use strict";
+
+  // Progress bars: the width comes from data-width (a percentage); an inline style would break the CSP.
+  function applyWidths(root) {
+    root.querySelectorAll("[data-width]").forEach(function (el) {
+      var value = parseFloat(el.getAttribute("data-width"));
+      if (!isNaN(value)) el.style.width = Math.max(0, Math.min(100, value)) + "%";
+    });
+  }
+
+  // Confirm before a destructive action: <button data-confirm="Really?">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
+  });
+
+  // "Select all" boxes: <input type="checkbox" data-select-all="name-of-the-boxes">.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    document.querySelectorAll('input[type="checkbox"][name="' + all.getAttribute("data-select-all") + '"]')
+      .forEach(function (box) { box.checked = all.checked; });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { applyWidths(document); });
+  document.addEventListener("htmx:load", function (event) { applyWidths(event.detail.elt.parentNode || document); });
+})();
