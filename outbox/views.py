@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.permissions import ADMIN_ONLY, roles
+from config.csp import email_html
 
 from .models import CaughtEmail
 
@@ -34,6 +35,7 @@ def email_detail(request, pk: int):
 
 @roles(*ADMIN_ONLY)
 @xframe_options_sameorigin
+@email_html
 def email_html(request, pk: int):
     """The HTML body on its own, for the detail page's sandboxed iframe."""
     _require_outbox()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from accounts.permissions import ADMIN_ONLY, public, roles
+from config.csp import email_html
 from followups.models import detractor_sla_hours
 
 from . import cadence, selectors, services
@@ -83,6 +84,7 @@ def program_preview(request, pk: int):
 
 @roles(*ADMIN_ONLY)
 @xframe_options_sameorigin
+@email_html
 def program_preview_html(request, pk: int):
     program = get_object_or_404(Program, pk=pk)
     row = survey_email(services.preview_invitation(program))
