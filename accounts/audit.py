@@ -104,7 +104,10 @@ def change(actor, action: str, obj: models.Model | None, *, fields: Iterable[str
 
     The block may create the object: put it in the yielded dict as ``box["obj"]``."""
     box: dict[str, Any] = {"obj": obj}
-    before = snapshot(obj, fields) if obj is not None and obj.pk is not None else None
+    before = None
+    if obj is not None and obj.pk is not None:
+        # From the database: a bound ModelForm has already copied the new values onto obj.
+        before = snapshot(type(obj)._default_manager.filter(pk=obj.pk).first(), fields)
     yield box
     target = box["obj"]
     if target is not None and target.pk is not None:

@@ -50,10 +50,19 @@ def contact_erase(contact: Contact, *, actor=None, reason: str = "request") -> C
     TaskEvent.objects.filter(task__in=tasks).update(text="", data={})
     Event.objects.filter(contact=contact).update(properties={})
     Invitation.objects.filter(contact=contact).update(properties={})
+    task_ids = [str(pk) for pk in tasks.values_list("pk", flat=True)]
+    if task_ids:  # staff notifications about their tasks quote them: blank those bodies too
+        about = rf"^(task_assigned|task_escalated|close_the_loop):({'|'.join(task_ids)}):"
+        OutgoingEmail.objects.filter(key__regex=about).exclude(to__iexact=old_email).update(
+            subject="(erased)", body_text="", body_html=""
+        )
     if old_email and not old_email.endswith(f"@{ERASED_DOMAIN}"):
         redacted = erased_email(contact)
         OutgoingEmail.objects.filter(to__iexact=old_email).update(
             to=redacted, subject="(erased)", body_text="", body_html="", headers={}, last_error=""
+        )
+        OutgoingEmail.objects.filter(body_text__icontains=old_email).update(
+            subject="(erased)", body_text="", body_html=""
         )
         MailEvent.objects.filter(recipient__iexact=old_email).update(recipient=redacted, detail="")
         CaughtEmail.objects.filter(to__icontains=old_email).delete()

@@ -113,6 +113,7 @@ def import_list(request):
         job = services.import_job_create(
             kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], user=request.user
         )
+        audit.record(request.user, "import.start", job, after={"kind": job.kind, "file": job.filename})
         messages.info(request, f"Importing {job.filename}. This page shows its progress.")
         return redirect("customers:import_detail", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:20]
@@ -131,6 +132,7 @@ def import_detail(request, pk: int):
 def import_retry(request, pk: int):
     job = get_object_or_404(ImportJob, pk=pk)
     if services.import_job_retry(job=job):
+        audit.record(request.user, "import.retry", job)
         messages.info(request, f"Importing {job.filename} again.")
     else:
         messages.warning(request, "Only a failed import can be run again.")

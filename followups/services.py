@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Role, User
 from outbox.models import OutgoingEmail
 from outbox.services import email_from_templates, emails_queue_and_send
@@ -46,7 +47,11 @@ class TaskError(Exception):
 
 
 def _event(task: Task, kind: str, actor: User | None = None, text: str = "", **data: Any) -> TaskEvent:
-    return TaskEvent.objects.create(task=task, kind=kind, actor=actor, text=text, data=data)
+    """The task's timeline entry; a staff member's action also goes to the audit trail."""
+    event = TaskEvent.objects.create(task=task, kind=kind, actor=actor, text=text, data=data)
+    if actor is not None:
+        audit.record(actor, f"task.{kind}", task, after={"text": text, **data} if text or data else None)
+    return event
 
 
 def task_url(task: Task) -> str:

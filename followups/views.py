@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import scoping
+from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, MANAGERS, roles
 from config.inputs import safe_next, whole_number
 from customers.models import Segment
@@ -201,7 +201,11 @@ def sla_policies(request):
         SlaPolicy.objects.get_or_create(segment=segment)
     formset = SlaPolicyFormSet(request.POST or None, queryset=SlaPolicy.objects.all())
     if request.method == "POST" and formset.is_valid():
+        before = {p.segment: audit.snapshot(p) for p in SlaPolicy.objects.all()}
         formset.save()
+        after = {p.segment: audit.snapshot(p) for p in SlaPolicy.objects.all()}
+        if before != after:
+            audit.record(request.user, "sla_policy.update", label="SLA policies", before=before, after=after)
         messages.success(request, "SLA policies saved. New tasks use them; open tasks keep their due times.")
         return redirect("followups:sla_policies")
     return render(request, "followups/sla_policies.html", {"formset": formset})

@@ -9,6 +9,7 @@ from django.forms import modelformset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from accounts import audit
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups import selectors as followup_selectors
 from followups.forms import task_filters
@@ -108,7 +109,11 @@ def theme_taxonomy(request):
     formset = ThemeFormSet(request.POST or None, queryset=Theme.objects.all())
     if request.method == "POST" and formset.is_valid():
         with transaction.atomic():
+            before = {t.pk: audit.snapshot(t, ["name", "keywords"]) for t in Theme.objects.all()}
             formset.save()
+            after = {t.pk: audit.snapshot(t, ["name", "keywords"]) for t in Theme.objects.all()}
+            if before != after:
+                audit.record(request.user, "theme.update", label="Themes", before=before, after=after)
             services.retag_soon()
         messages.success(request, "Themes saved. Every response is being re-tagged in the background.")
         return redirect("insights:themes")
@@ -131,6 +136,7 @@ def export_responses(request, filters, period):
          *[getattr(r, f"{d}_id" if d in ("csm", "team") else d) for d in selectors.dimensions_for(filters.stream)]]
         for r in qs.iterator(chunk_size=2000)
     )  # fmt: skip
+    audit.record(request.user, "export.responses", label=f"Responses, {filters.stream}", after=request.GET.dict())
     return csv_response(f"responses-{filters.stream}.csv", header, rows)
 
 
@@ -146,6 +152,7 @@ def export_tasks(request):
          t.first_contact_at.isoformat() if t.first_contact_at else "", t.outcome, t.outcome_detail]
         for t in tasks.iterator(chunk_size=2000)
     )  # fmt: skip
+    audit.record(request.user, "export.tasks", label="Tasks", after=filters)
     return csv_response("tasks.csv", header, rows)
 
 

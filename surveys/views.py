@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from accounts import audit
 from accounts.permissions import ADMIN_ONLY, public, roles
 from config.csp import email_html
 from followups.models import detractor_sla_hours
@@ -43,7 +44,8 @@ def program_edit(request, pk: int | None = None):
         raise Http404("Unknown stream")
     form = ProgramForm(request.POST or None, instance=program, stream=stream)
     if request.method == "POST" and form.is_valid():
-        program = form.save()
+        with audit.change(request.user, "program.update" if program else "program.create", program) as box:
+            box["obj"] = program = form.save()
         messages.success(request, f"Saved {program}.")
         return redirect("surveys:program_detail", pk=program.pk)
     return render(request, "surveys/program_form.html", {"form": form, "program": program, "stream": stream})
@@ -70,7 +72,9 @@ def program_detail(request, pk: int):
 @require_POST
 def program_toggle(request, pk: int):
     program = get_object_or_404(Program, pk=pk)
-    Program.objects.filter(pk=pk).update(is_active=not program.is_active)
+    with audit.change(request.user, "program.pause" if program.is_active else "program.resume", program,
+                      fields=["is_active"]):  # fmt: skip
+        Program.objects.filter(pk=pk).update(is_active=not program.is_active)
     messages.success(request, f"{program} is {'paused' if program.is_active else 'active again'}.")
     return redirect("surveys:program_detail", pk=pk)
 
@@ -98,6 +102,7 @@ def program_preview_html(request, pk: int):
 def program_test_send(request, pk: int):
     program = get_object_or_404(Program, pk=pk)
     services.test_email_send(program=program, user=request.user)
+    audit.record(request.user, "program.test_send", program)
     messages.success(request, f"A test email is on its way to {request.user.email}.")
     return redirect("surveys:program_detail", pk=pk)
 
@@ -112,6 +117,7 @@ def wave_send_now(request, pk: int):
         if wave is None:
             messages.warning(request, f"{period} has a wave already.")
             return redirect("surveys:program_detail", pk=pk)
+        audit.record(request.user, "wave.start", wave, after={"period": period, "invited": wave.eligible_count})
         messages.success(request, f"Wave {period} started: {wave.eligible_count} contacts invited.")
         return redirect("surveys:wave_detail", pk=wave.pk)
     eligible, skipped = selectors.eligibility(program, timezone.now())
