@@ -117,6 +117,16 @@ def normalise_header(name: str) -> str:
     return ALIASES.get(key, key)
 
 
+def rfc4180_dialect(header_line: str) -> type[csv.Dialect]:
+    """RFC 4180 (quotes doubled inside quoted fields, quoted line breaks, CRLF or LF), with the
+    delimiter spreadsheets in some locales use instead of the comma (";" or a tab), taken from
+    the header line. Only the delimiter is guessed: csv.Sniffer also guesses the quoting from the
+    header, which has no quotes, and then reads "Smith, ""Bob"" & Co" wrongly without a word."""
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    return type("Rfc4180", (csv.excel,), {"delimiter": delimiter})
+
+
 def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Decode and parse a CSV file, refusing it whole when it cannot be read."""
     limit = settings.CUSTOMER_IMPORT_MAX_BYTES
@@ -134,12 +144,7 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise FileRefused("The file is empty.")
     if "\x00" in text:
         raise FileRefused("The file contains binary data; upload a CSV text file.")
-    first_line = text.split("\n", 1)[0]
-    try:
-        dialect: Any = csv.Sniffer().sniff(first_line, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), rfc4180_dialect(text.split("\n", 1)[0]))
     max_rows = settings.CUSTOMER_IMPORT_MAX_ROWS
     rows: list[tuple[int, list[str]]] = []
     try:

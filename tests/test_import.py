@@ -210,3 +210,36 @@ def test_management_command(tmp_path: Path, staff, capsys):
     path.write_bytes(b"name\nx\n")
     with pytest.raises(CommandError, match="Missing required column"):
         call_command("import_customers", "accounts", str(path))
+
+
+# RFC 4180: one test per case the reader must get right ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_doubled_quotes_inside_a_quoted_value(staff):
+    result = import_customers(kind="accounts", data=b'external_id,name\nA-1,"Smith, ""Bob"" & Co"\n')
+    assert result.error_count == 0
+    assert Account.objects.get(external_id="A-1").name == 'Smith, "Bob" & Co'
+
+
+@pytest.mark.django_db
+def test_a_line_break_inside_a_quoted_value(staff):
+    result = import_customers(kind="accounts", data=b'external_id,name,notes\nA-1,"Two\nlines",x\nA-2,Next,y\n')
+    assert result.error_count == 0
+    assert Account.objects.get(external_id="A-1").name == "Two\nlines"
+    assert Account.objects.get(external_id="A-2").name == "Next"
+
+
+@pytest.mark.django_db
+def test_a_byte_order_mark_and_crlf_line_ends(staff):
+    data = "\ufeffexternal_id,name\r\nA-1,Crlf Corp\r\nA-2,\"Quoted, Inc\"\r\n".encode()
+    result = import_customers(kind="accounts", data=data)
+    assert result.error_count == 0
+    assert dict(Account.objects.values_list("external_id", "name")) == {"A-1": "Crlf Corp", "A-2": "Quoted, Inc"}
+
+
+@pytest.mark.django_db
+def test_semicolons_from_a_european_spreadsheet(staff):
+    result = import_customers(kind="accounts", data='external_id;name\nA-1;"Müller; Söhne ""GmbH"""\n'.encode())
+    assert result.error_count == 0
+    assert Account.objects.get(external_id="A-1").name == 'Müller; Söhne "GmbH"'
