@@ -40,6 +40,7 @@ QUEUES_BY_CATEGORY = {
     Category.PROMOTER: [Queue.REFERRAL, Queue.ADVOCACY],
 }
 URGENT_UP_TO = 3  # scores 0–3
+SCORE_CHANGE_QUIET = timedelta(hours=1)  # at most one assignment email per response per hour
 
 
 class TaskError(Exception):
@@ -106,15 +107,27 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
         _event(task, EventKind.CREATED, text=f"Score {response.score}", queue=queue)
         if task.assignee_id:
             _event(task, EventKind.ASSIGNED, text=f"Assigned to {task.assignee}", assignee=task.assignee_id)
-            _notify_assignment(task)
+            _notify_assignment(task, score_change=bool(previous_category))
         opened.append(task)
     return opened
 
 
-def _notify_assignment(task: Task) -> None:
-    """Recovery tasks are emailed to the assignee as soon as they are assigned."""
+def _notify_assignment(task: Task, *, score_change: bool = False) -> None:
+    """Recovery tasks are emailed to the assignee as soon as they are assigned.
+
+    A customer who keeps changing their score (2, then 8, then 3 …) opens a new task each time
+    the category changes, but the CSM is mailed about one response at most once an hour."""
     if task.queue != Queue.RECOVERY or task.assignee is None:
         return
+    if score_change:
+        siblings = "|".join(str(pk) for pk in Task.objects.filter(response_id=task.response_id).values_list("pk", flat=True))
+        if OutgoingEmail.objects.filter(
+            kind="task_assigned",
+            to=task.assignee.email,
+            key__regex=rf"^task_assigned:({siblings}):",
+            created_at__gte=timezone.now() - SCORE_CHANGE_QUIET,
+        ).exists():
+            return
     count = task.events.filter(kind=EventKind.ASSIGNED).count()
     row = email_from_templates(
         "task_assigned",

@@ -354,3 +354,33 @@ def test_a_csm_name_with_a_comma_is_one_sender(contact, csm, django_capture_on_c
     (message,) = mail.outbox
     sender = message.message()["From"]
     assert getaddresses([sender]) == [("John Smith, Jr.", "nps@localhost")]
+
+
+@pytest.mark.django_db
+def test_a_customer_changing_their_score_mails_the_csm_at_most_once_an_hour(csm, contact, settings):
+    """2 → 8 → 3 → 9 → 1 inside the edit window: each change to Detractor opens a recovery task
+    (the CSM sees it), but only one assignment email goes out per response per hour."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from outbox.models import OutgoingEmail
+    from surveys.services import response_submit
+
+    from .factories import InvitationFactory, ProgramFactory
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    program = ProgramFactory(edit_window_hours=48)
+    invitation = InvitationFactory(program=program, contact=contact)
+    start = timezone.now()
+    for minutes, score in ((0, 2), (5, 8), (10, 3), (15, 9), (20, 1)):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            response_submit(invitation=invitation, score=score, reason="")
+    response = invitation.response
+    assert response.tasks.filter(queue="recovery").count() == 3  # every Detractor answer has its task
+    assert OutgoingEmail.objects.filter(kind="task_assigned").count() == 1
+    with time_machine.travel(start + timedelta(minutes=90), tick=False):
+        response_submit(invitation=invitation, score=9, reason="")
+        response_submit(invitation=invitation, score=0, reason="")
+    assert OutgoingEmail.objects.filter(kind="task_assigned").count() == 2  # an hour later, one more
