@@ -8,4 +8,4 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdef python manage.py
     && useradd --create-home rebound && mkdir -p var && chown -R rebound var
 USER rebound
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]

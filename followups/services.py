@@ -120,7 +120,9 @@ def _notify_assignment(task: Task, *, score_change: bool = False) -> None:
     if task.queue != Queue.RECOVERY or task.assignee is None:
         return
     if score_change:
-        siblings = "|".join(str(pk) for pk in Task.objects.filter(response_id=task.response_id).values_list("pk", flat=True))
+        siblings = "|".join(
+            str(pk) for pk in Task.objects.filter(response_id=task.response_id).values_list("pk", flat=True)
+        )
         if OutgoingEmail.objects.filter(
             kind="task_assigned",
             to=task.assignee.email,

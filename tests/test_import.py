@@ -232,7 +232,7 @@ def test_a_line_break_inside_a_quoted_value(staff):
 
 @pytest.mark.django_db
 def test_a_byte_order_mark_and_crlf_line_ends(staff):
-    data = "\ufeffexternal_id,name\r\nA-1,Crlf Corp\r\nA-2,\"Quoted, Inc\"\r\n".encode()
+    data = '\ufeffexternal_id,name\r\nA-1,Crlf Corp\r\nA-2,"Quoted, Inc"\r\n'.encode()
     result = import_customers(kind="accounts", data=data)
     assert result.error_count == 0
     assert dict(Account.objects.values_list("external_id", "name")) == {"A-1": "Crlf Corp", "A-2": "Quoted, Inc"}

@@ -239,10 +239,22 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Survey tokens in paths are credentials: every log line goes through the redacting filter.
+    "filters": {"redact_tokens": {"()": "config.logredact.RedactTokensFilter"}},
+    "formatters": {
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },  # fmt: skip
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        "server": {"class": "logging.StreamHandler", "filters": ["redact_tokens"], "formatter": "server"},
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    # django-axes logs every successful sign-in at INFO; failures and lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # runserver's request lines, redacted like the rest
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        # django-axes logs every successful sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Periodic work is a tick that looks at the database for what is due; see each app's tasks.
