@@ -110,6 +110,17 @@ def tasks(user: Any) -> QuerySet:
     return visible(user, _model("followups.Task").objects.all())
 
 
+def alerts(user: Any) -> QuerySet:
+    """Decline alerts: company-wide ones (no team) for Admins, a team's own for its members."""
+    _require(user)
+    alert = _model("insights.Alert").objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return alert.none()
+    if sees_everything(user):
+        return alert
+    return alert.filter(team_id=user.team_id) if user.team_id is not None else alert.none()
+
+
 def _require(user: Any) -> None:
     if user is None:
         raise TypeError("Scoping needs the user; pass accounts.scoping.SYSTEM for work across all teams.")

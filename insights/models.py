@@ -32,9 +32,16 @@ class Theme(models.Model):
 
 
 class Alert(models.Model):
-    """A sustained decline: a segment's NPS down two periods in a row beyond the margin."""
+    """A sustained decline: a segment's NPS down two periods in a row beyond the margin.
+
+    Raised company-wide (``team`` empty: for Admins) and within each team (for its Managers),
+    each counted from the answers that scope may see."""
 
     stream = models.CharField(max_length=16)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Empty: over every team's answers.",
+    )  # fmt: skip
     dimension = models.CharField(max_length=32)
     value = models.CharField(max_length=200)
     period = models.CharField(max_length=16, help_text="The period whose decline raised it, e.g. 2026-Q3.")
@@ -45,8 +52,15 @@ class Alert(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["stream", "dimension", "value", "period"], name="one_alert_per_segment_period"
-            )
+                fields=["stream", "dimension", "value", "period"],
+                condition=models.Q(team__isnull=True),
+                name="one_company_alert_per_segment_period",
+            ),
+            models.UniqueConstraint(
+                fields=["stream", "team", "dimension", "value", "period"],
+                condition=models.Q(team__isnull=False),
+                name="one_team_alert_per_segment_period",
+            ),
         ]
 
     def __str__(self) -> str:

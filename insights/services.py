@@ -76,31 +76,40 @@ def retag_soon() -> None:
 
 def declines_check(now: datetime | None = None) -> list[Alert]:
     """For each stream and segment value: NPS of the last three full quarters; down twice in a row,
-    each time beyond the margin of the difference, raises one alert (a constraint keeps it one)."""
+    each time beyond the margin of the difference, raises one alert (a constraint keeps it one).
+    Checked over every team's answers (for Admins) and within each team (for its Managers)."""
+    from accounts.models import Team
+
     now = now or timezone.now()
     this_quarter = quarter_start(now)
     start = this_quarter - relativedelta(months=9)  # exactly the last three full quarters
     raised = []
     for stream in Stream.values:
-        base = Response.objects.filter(stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter)
-        for dimension in ALERT_DIMENSIONS:
-            rows = (
-                base.annotate(q=TruncQuarter("submitted_at")).order_by().values(dimension, "q").annotate(**SCORE_COUNTS)
-            )
-            series: dict[str, list[tuple[datetime, Score]]] = {}
-            for row in rows:
-                value, quarter = row.pop(dimension), row.pop("q")
-                if value:
-                    series.setdefault(value, []).append((quarter, Score(**row)))
-            for value, points in series.items():
-                points.sort(key=lambda p: p[0])
-                if len(points) < 3:
-                    continue
-                (_, a), (_, b), (q3, c) = points[-3:]
-                if _declined(a, b) and _declined(b, c):
-                    alert = _raise(stream, dimension, value, quarter_label(q3), [a, b, c])
-                    if alert:
-                        raised.append(alert)
+        period = Response.objects.filter(stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter)
+        for team in [None, *Team.objects.all()]:
+            base = period if team is None else period.filter(team=team)
+            for dimension in ALERT_DIMENSIONS:
+                raised += _declines_in(base, stream, team, dimension)
+    return raised
+
+
+def _declines_in(base, stream: str, team, dimension: str) -> list[Alert]:
+    rows = base.annotate(q=TruncQuarter("submitted_at")).order_by().values(dimension, "q").annotate(**SCORE_COUNTS)
+    series: dict[str, list[tuple[datetime, Score]]] = {}
+    for row in rows:
+        value, quarter = row.pop(dimension), row.pop("q")
+        if value:
+            series.setdefault(value, []).append((quarter, Score(**row)))
+    raised = []
+    for value, points in series.items():
+        points.sort(key=lambda p: p[0])
+        if len(points) < 3:
+            continue
+        (_, a), (_, b), (q3, c) = points[-3:]
+        if _declined(a, b) and _declined(b, c):
+            alert = _raise(stream, team, dimension, value, quarter_label(q3), [a, b, c])
+            if alert:
+                raised.append(alert)
     return raised
 
 
@@ -115,14 +124,18 @@ def _declined(before: Score, after: Score) -> bool:
     )
 
 
-def _raise(stream: str, dimension: str, value: str, period: str, scores: list[Score]) -> Alert | None:
+def _raise(stream: str, team, dimension: str, value: str, period: str, scores: list[Score]) -> Alert | None:
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                stream=stream, dimension=dimension, value=value, period=period,
+                stream=stream, team=team, dimension=dimension, value=value, period=period,
                 nps_values=[display(s.nps) for s in scores],
             )  # fmt: skip
-            managers = User.objects.filter(role__in=[Role.MANAGER, Role.ADMIN], is_active=True)
+            # Each alert to those whose figures it comes from: the team's Managers, or the Admins.
+            if team is None:
+                managers = User.objects.filter(role=Role.ADMIN, is_active=True)
+            else:
+                managers = User.objects.filter(role=Role.MANAGER, team=team, is_active=True)
             emails_queue_and_send([
                 email_from_templates(
                     "decline_alert", key=f"decline_alert:{alert.pk}:{m.pk}", to=m.email,

@@ -9,7 +9,7 @@ from django.forms import modelformset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups import selectors as followup_selectors
 from followups.forms import task_filters
@@ -18,7 +18,7 @@ from surveys.models import Category, Stream
 from . import charts, selectors, services
 from .export import csv_response
 from .filters import PERIODS, BadFilter, filters_from
-from .models import Alert, Theme
+from .models import Theme
 from .nps import BENCHMARKS, LOW_RESPONSE_RATE, SMALL_SAMPLE, benchmark_band, display
 
 
@@ -81,7 +81,7 @@ def dashboard(request, filters, period):
         "segment": segment,
         "query": request.GET.urlencode(),
         "themes": selectors.theme_table(qs),
-        "alerts": Alert.objects.filter(stream=filters.stream)[:5],
+        "alerts": scoping.alerts(request.user).filter(stream=filters.stream).select_related("team")[:5],
         "theme_trend": selectors.theme_trend(qs),
     }
     return render(request, "insights/dashboard.html", context)

@@ -262,27 +262,44 @@ def test_theme_frequency_by_category_and_its_verbatims(client, admin_user):
     assert "great support &lt;3" in page.content.decode()
 
 
-def test_two_declines_beyond_the_margin_raise_one_alert(db, manager, django_capture_on_commit_callbacks):
+def test_two_declines_beyond_the_margin_raise_one_alert(
+    db, admin_user, manager, team, other_team, django_capture_on_commit_callbacks
+):
+    """Raised over every team (for Admins) and within the team whose answers fell (its Managers);
+    a Manager of another team neither gets the email nor sees the alert."""
     from django.core import mail
 
+    from accounts import scoping
     from insights.models import Alert
     from insights.services import declines_check
 
+    from .factories import UserFactory
+
+    other_manager = UserFactory(email="manager.south@example.com", role="manager", team=other_team)
     now = timezone.now()
     this_quarter = quarter_start(now)
-    # Three full quarters before this one: NPS 80 → 0 → -80 in SMB; flat in Enterprise.
+    # Three full quarters before this one: NPS 80 → 0 → -80 in SMB (team North); flat in Enterprise.
     for quarters_back, scores in ((3, [10] * 18 + [7] * 2), (2, [10] * 10 + [3] * 10), (1, [2] * 18 + [8] * 2)):
         when = this_quarter - timedelta(days=92 * quarters_back - 45)
         for s in scores:
-            answer(s, account=AccountFactory(segment=Segment.SMB, plan_tier="", region="", industry=""), when=when)
-            answer(9, account=AccountFactory(segment=Segment.ENTERPRISE, plan_tier="", region="", industry=""),
+            answer(s, account=AccountFactory(segment=Segment.SMB, plan_tier="", region="", industry="", team=team),
                    when=when)  # fmt: skip
+            answer(9, account=AccountFactory(segment=Segment.ENTERPRISE, plan_tier="", region="", industry="",
+                                             team=other_team), when=when)  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         raised = declines_check(now)
-        assert declines_check(now) == []  # once per segment and period
-    assert [(a.dimension, a.value) for a in raised] == [("segment", "smb")]
-    assert Alert.objects.get().nps_values == [90, 0, -90]
+        assert declines_check(now) == []  # once per segment, scope and period
+    assert {(a.team_id, a.dimension, a.value) for a in raised} == {
+        (None, "segment", "smb"),
+        (team.pk, "segment", "smb"),
+    }
+    assert {tuple(a.nps_values) for a in Alert.objects.all()} == {(90, 0, -90)}
     assert any(m.to == [manager.email] and "NPS decline" in m.subject for m in mail.outbox)
+    assert any(m.to == [admin_user.email] and "NPS decline" in m.subject for m in mail.outbox)
+    assert not any(m.to == [other_manager.email] for m in mail.outbox)
+    assert list(scoping.alerts(manager).values_list("team_id", flat=True)) == [team.pk]
+    assert not scoping.alerts(other_manager).exists()
+    assert scoping.alerts(admin_user).count() == 2
 
 
 # Accounts, the loop, outcomes
