@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.services import tick as accounts_tick
 from customers.services import tick as customers_tick
 from followups.services import tick as followups_tick
 from outbox.models import EmailStatus, OutgoingEmail
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         result = tick()
         followups = followups_tick()
         imports = customers_tick()
+        accounts = accounts_tick()
         emails_send_due(seconds=600)
         mail = OutgoingEmail.objects.aggregate(
             sent=Count("pk", filter=Q(status=EmailStatus.SENT, sent_at__gte=started)),
@@ -32,5 +34,6 @@ class Command(BaseCommand):
             f"{result['reminders']} reminders queued, {result['recovered']} emails taken back from a stopped sender; "
             f"{mail['sent']} emails sent now, {mail['waiting']} waiting for a retry, {mail['failed']} failed in all; "
             f"{followups['escalated']} tasks escalated, {followups['digests']} digests sent; "
-            f"{imports['requeued']} interrupted imports restarted."
+            f"{imports['requeued']} interrupted imports restarted; "
+            f"{accounts['password_resets']} password reset requests worked."
         )
