@@ -39,6 +39,11 @@ def response_tag(response: Response, *, new: bool = False) -> None:
     Through.objects.bulk_create([Through(theme_id=t.pk, response_id=response.pk) for t in matched])
 
 
+def response_tag_consumer(*, response: Response, previous_category: str) -> None:
+    """settings.RESPONSE_CONSUMERS: tag a response after each change (one never routed has no tags)."""
+    response_tag(response, new=not previous_category)
+
+
 def responses_retag(chunk: int = 2000) -> int:
     """Re-tag every response after the taxonomy changed (a background task)."""
     themes = list(Theme.objects.all())

@@ -66,8 +66,8 @@ REASONS = {
 
 def _recent_answers(program: Program, count: int = 60) -> None:
     """Answers to the latest wave, routed like real ones, so the queues have work (first run only)."""
+    from .answers import response_submit, responses_route_pending
     from .models import Response
-    from .services import response_submit
 
     if Response.objects.exists():
         return
@@ -82,6 +82,7 @@ def _recent_answers(program: Program, count: int = 60) -> None:
         response_submit(
             invitation=invitation, score=score, reason=rng.choice(REASONS[category]), device_class="desktop"
         )
+    responses_route_pending()  # what the worker does after each commit
 
 
 def _past_waves(program: Program) -> None:
@@ -137,8 +138,8 @@ def _history(relationship: Program, transactional: Program) -> None:
     """
     from followups.models import Outcome, Queue, Task, TaskStatus
 
-    from .models import Response
-    from .services import category_for, response_snapshot
+    from .answers import response_snapshot
+    from .models import Response, category_for
 
     latest = relationship.waves.order_by("-scheduled_at").first()
     if latest is None or Response.objects.filter(submitted_at__lt=latest.scheduled_at).exists():
@@ -208,12 +209,12 @@ def _history(relationship: Program, transactional: Program) -> None:
 
 
 def _response(invitation: Invitation, score: int, reason: str, at, snapshot):
-    from .models import Response
-    from .services import category_for
+    from .models import Response, category_for
 
     return Response(
         invitation=invitation, program_id=invitation.program_id, stream=invitation.stream, wave_id=invitation.wave_id,
         contact_id=invitation.contact_id, account_id=invitation.account_id, score=score, category=category_for(score),
         reason=reason, device_class=random.choice(["desktop", "desktop", "mobile"]),  # noqa: S311
-        language="en", submitted_at=at, updated_at=at, **snapshot(invitation, at),
+        language="en", submitted_at=at, updated_at=at, routed_at=at, routed_category=category_for(score),
+        **snapshot(invitation, at),
     )  # fmt: skip

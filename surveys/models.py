@@ -386,6 +386,12 @@ class Response(models.Model):
     device_class = models.CharField(max_length=8, choices=DeviceClass.choices, default=DeviceClass.UNKNOWN)
     submitted_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(default=dj_timezone.now)
+    # Set when the consumers (follow-up routing, theme tags) have seen the latest change; NULL
+    # while they have not (surveys.answers routes after the commit, the tick sweeps the rest).
+    routed_at = models.DateTimeField(null=True, blank=True)
+    routed_category = models.CharField(
+        max_length=16, blank=True, help_text="The category the follow-ups were last routed for."
+    )
 
     objects = ResponseQuerySet.as_manager()
 
@@ -405,6 +411,7 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["stream", "submitted_at"]),
             models.Index(fields=["account", "submitted_at"]),
+            models.Index(fields=["updated_at"], condition=models.Q(routed_at__isnull=True), name="response_unrouted"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,24 +19,19 @@ from django.utils import timezone
 
 from customers.models import Account, Contact
 from customers.services import contacts_unsubscribe
-from followups.services import route_response
-from insights.services import response_tag
 from outbox.models import OutgoingEmail
 from outbox.services import emails_queue, emails_tick, emails_wake
 
 from . import cadence
+from .answers import responses_route_pending
 from .emails import SurveyMailer, survey_email
 from .models import (
-    DeviceClass,
     Event,
     Invitation,
     Program,
-    Referral,
-    Response,
     SkipReason,
     Stream,
     Wave,
-    category_for,
 )
 from .selectors import contact_skip_reason, eligibility
 
@@ -324,7 +319,8 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     prepared = invitations_prepare_due(now)
     reminders = reminders_queue(now)
     outbox = emails_tick(now)
-    return {"waves": len(waves), "prepared": prepared, "reminders": reminders, **outbox}
+    routed = responses_route_pending()  # answers a lost wake-up, a dead worker or a crash left
+    return {"waves": len(waves), "prepared": prepared, "reminders": reminders, "routed": routed, **outbox}
 
 
 # Customers' own actions ----------------------------------------------------------------------------
@@ -358,108 +354,3 @@ def preview_invitation(program: Program, *, email: str = "pat@example.com", name
         expires_at=now + timedelta(days=program.link_expiry_days),
         **Invitation.new_token_fields(),
     )
-
-
-# Responses ----------------------------------------------------------------------------------------
-
-
-class AnswerClosed(Exception):
-    """The invitation was answered and its edit window is over."""
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    response: Response
-    created: bool
-    previous_category: str  # "" on the first answer
-
-
-def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
-    """The segment values of the account (and the event, for transactional) at answer time."""
-    account = invitation.account
-    started = account.customer_since
-    properties = invitation.properties or {}
-    return {
-        "segment": account.segment,
-        "plan_tier": account.plan_tier,
-        "industry": account.industry,
-        "company_size": account.company_size,
-        "region": account.region,
-        "arr_tier": account.arr_tier,
-        "product_line": account.product_line,
-        "csm_id": account.csm_id,
-        "team_id": account.team_id,
-        "cohort": cadence.quarter_label(started) if started else "",
-        "tenure_months": months_between(started, timezone.localdate(now)) if started else None,
-        "touchpoint": str(properties.get("touchpoint", ""))[:64],
-        "channel": str(properties.get("channel", ""))[:64],
-        "agent": str(properties.get("agent", ""))[:200],
-    }
-
-
-def months_between(start: date, end: date) -> int:
-    return max((end.year - start.year) * 12 + end.month - start.month - (end.day < start.day), 0)
-
-
-def response_submit(
-    *, invitation: Invitation, score: int, reason: str, device_class: str = "", language: str = ""
-) -> SubmitResult:
-    """Save the answer to an invitation: the first one, or a change inside the edit window.
-
-    The invitation row is locked first, so concurrent posts for one link run one after another;
-    the one-to-one constraint is the last guard. Raises AnswerClosed after the edit window.
-    Follow-up routing (tasks per category) happens here, in the same transaction.
-    """
-    category = category_for(score)
-    now = timezone.now()
-    with transaction.atomic():
-        # Claiming the invitation (an UPDATE takes its row lock) decides who answers first; a
-        # concurrent post waits here and, once the first commits, finds it answered and edits.
-        first = Invitation.objects.filter(pk=invitation.pk, responded_at__isnull=True).update(responded_at=now)
-        if first:
-            response = Response.objects.create(
-                invitation=invitation,
-                program=invitation.program,
-                stream=invitation.stream,
-                wave_id=invitation.wave_id,
-                contact_id=invitation.contact_id,
-                account_id=invitation.account_id,
-                score=score,
-                category=category,
-                reason=reason,
-                device_class=device_class or DeviceClass.UNKNOWN,
-                language=language,
-                submitted_at=now,
-                updated_at=now,
-                **response_snapshot(invitation, now),
-            )
-            route_response(response=response, previous_category="")
-            response_tag(response, new=True)
-            return SubmitResult(response, created=True, previous_category="")
-        Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").get()
-        response = Response.objects.select_related("program").get(invitation=invitation)
-        if now >= response.editable_until():
-            raise AnswerClosed
-        previous = response.category
-        response.score, response.category, response.reason, response.updated_at = score, category, reason, now
-        response.save(update_fields=["score", "category", "reason", "updated_at"])
-        route_response(response=response, previous_category=previous)
-        response_tag(response)
-        return SubmitResult(response, created=False, previous_category=previous)
-
-
-def response_improvement_add(*, response: Response, text: str) -> None:
-    """A passive's answer to "what would make it a 10?"."""
-    Response.objects.filter(pk=response.pk).update(improvement=text, updated_at=timezone.now())
-    response.improvement = text
-    response_tag(response)
-
-
-def referral_create(*, response: Response, name: str, email: str, company: str = "", note: str = "") -> Referral:
-    """Record a colleague a promoter referred; the same email twice is one referral."""
-    referral, _ = Referral.objects.get_or_create(
-        response=response,
-        email=email.strip().lower(),
-        defaults={"name": name, "company": company, "note": note},
-    )
-    return referral

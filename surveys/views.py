@@ -18,7 +18,7 @@ from accounts.permissions import ADMIN_ONLY, public, roles
 from config.csp import email_html
 from followups.models import detractor_sla_hours
 
-from . import cadence, selectors, services
+from . import answers, cadence, selectors, services
 from .devices import device_class
 from .emails import supported_language, survey_email
 from .forms import AnswerForm, ImprovementForm, ProgramForm, ReferralForm
@@ -223,14 +223,14 @@ def answer(request, token: str):
         form = AnswerForm(request.POST)
         if form.is_valid():
             try:
-                services.response_submit(
+                answers.response_submit(
                     invitation=invitation,
                     score=form.cleaned_data["score"],
                     reason=form.cleaned_data["reason"],
                     device_class=device_class(request.headers.get("User-Agent", "")),
                     language=supported_language(invitation.contact.locale),
                 )
-            except services.AnswerClosed:
+            except answers.AnswerClosed:
                 return _customer_page(request, invitation, "surveys/public/already_answered.html")
             return redirect("surveys:thanks", token=token)
         status = 400
@@ -273,12 +273,12 @@ def thanks(request, token: str, form_name: str = ""):
         if form_name == "improve" and response.category == Category.PASSIVE:
             improvement_form = ImprovementForm(request.POST)
             if improvement_form.is_valid():
-                services.response_improvement_add(response=response, text=improvement_form.cleaned_data["improvement"])
+                answers.response_improvement_add(response=response, text=improvement_form.cleaned_data["improvement"])
                 return redirect(reverse("surveys:thanks", args=[token]) + "?done=improvement")
         elif form_name == "refer" and response.category == Category.PROMOTER and program.referral_enabled:
             referral_form = ReferralForm(request.POST)
             if referral_form.is_valid():
-                services.referral_create(response=response, **referral_form.cleaned_data)
+                answers.referral_create(response=response, **referral_form.cleaned_data)
                 return redirect(reverse("surveys:thanks", args=[token]) + "?done=referral")
         else:
             return _customer_page(request, invitation, "surveys/public/link_invalid.html", status=404)

@@ -94,3 +94,14 @@ class InvitationFactory(DjangoModelFactory):
     quiet_until = factory.LazyAttribute(lambda o: o.when + datetime.timedelta(days=o.program.quiet_period_days))
     token_nonce = factory.LazyFunction(lambda: Invitation.new_token_fields()["token_nonce"])
     token_hash = factory.LazyAttribute(lambda o: token_hash(derive_token(o.token_nonce)))
+
+
+def submit_answer(**kwargs):
+    """A customer's answer, then what the worker does after the commit (follow-ups, theme tags):
+    the test database's transaction never commits, so the after-commit wake-up never fires."""
+    from surveys.answers import response_submit, responses_route_pending
+
+    result = response_submit(**kwargs)
+    responses_route_pending()
+    result.response.refresh_from_db()
+    return result

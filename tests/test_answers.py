@@ -11,10 +11,16 @@ from django.utils import timezone
 
 from customers.models import Segment
 from followups.models import SlaPolicy
-from surveys import services
+from surveys import answers, services
 from surveys.models import Category, Referral, Response, ReviewOffer
 
-from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, TransactionalProgramFactory
+from .factories import (
+    AccountFactory,
+    ContactFactory,
+    InvitationFactory,
+    ProgramFactory,
+    TransactionalProgramFactory,
+)
 
 
 @pytest.fixture
@@ -214,7 +220,7 @@ def test_double_posts_make_one_response(client, invitation):
 
 def test_the_service_refuses_a_score_outside_the_scale(invitation):
     with pytest.raises(ValueError, match="0–10"):
-        services.response_submit(invitation=invitation, score=11, reason="")
+        answers.response_submit(invitation=invitation, score=11, reason="")
 
 
 def test_rate_limits_answer_with_a_friendly_429(client, invitation, settings):

@@ -10,7 +10,7 @@ from django.core import mail
 from surveys import services
 from surveys.models import Category, Response
 
-from .factories import ContactFactory, ProgramFactory
+from .factories import ContactFactory, ProgramFactory, submit_answer
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -124,7 +124,6 @@ def test_staff_pages_run_under_the_content_security_policy(browser_server, setti
 
     from accounts.models import Role
     from outbox.models import CaughtEmail
-    from surveys.services import response_submit
 
     from .factories import InvitationFactory, UserFactory
 
@@ -133,7 +132,7 @@ def test_staff_pages_run_under_the_content_security_policy(browser_server, setti
     UserFactory(email="admin@example.com", role=Role.ADMIN, team=None, password="a-long-admin-password")
     program = ProgramFactory()
     contact = ContactFactory(name="Grace Hopper")
-    answered = response_submit(invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Slow")
+    answered = submit_answer(invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Slow")
     task = answered.response.tasks.get()
     caught = CaughtEmail.objects.create(
         subject="Hi",

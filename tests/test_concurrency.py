@@ -10,7 +10,7 @@ from django.db import connection
 
 from outbox.models import EmailStatus, OutgoingEmail
 from outbox.services import emails_send_due
-from surveys import services
+from surveys import answers, services
 from surveys.models import Invitation, Wave
 
 from .factories import AccountFactory, ContactFactory, ProgramFactory
@@ -85,13 +85,13 @@ def test_twenty_concurrent_posts_for_one_link_make_one_response(transactional_db
     from .factories import InvitationFactory
 
     settings.ANSWER_RATE_PER_TOKEN = settings.ANSWER_RATE_PER_IP = "1000/m"
-    snapshot = services.response_snapshot
+    snapshot = answers.response_snapshot
 
     def slow_snapshot(*args, **kwargs):  # widen the window between "is there a response?" and the insert
         time.sleep(0.05)
         return snapshot(*args, **kwargs)
 
-    monkeypatch.setattr(services, "response_snapshot", slow_snapshot)
+    monkeypatch.setattr(answers, "response_snapshot", slow_snapshot)
     invitation = InvitationFactory()
     url = reverse("surveys:answer", args=[invitation.token])
     statuses = []

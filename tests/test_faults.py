@@ -21,6 +21,7 @@ from django.utils import timezone
 from config import env
 from config.celery import app
 from customers.models import Contact
+from followups.models import Task
 from outbox.models import EmailStatus, MailEvent, OutgoingEmail
 from outbox.services import emails_send_due, emails_tick
 from surveys import selectors, services
@@ -271,12 +272,14 @@ def test_customers_answer_and_unsubscribe_while_redis_is_down(transactional_db, 
         assert health.status_code == 503
         assert health.json()["failing"] == ["cache", "broker"]
         assert Response.objects.count() == 20
-        # The recovery tasks' assignment emails wait in the outbox …
-        assert OutgoingEmail.objects.filter(kind="task_assigned", status=EmailStatus.QUEUED).count() == 20
+        # Every answer is stored; its follow-ups wait, marked in the database, for a worker …
+        assert Response.objects.filter(routed_at__isnull=True).count() == 20
         private.start()
         assert client.get("/healthz").status_code == 200
         app.conf.task_always_eager = True
-        emails_tick()  # … and the first tick after Redis returns sends them
+        services.tick()  # … and the first tick after Redis returns routes them and sends the emails
+        assert not Response.objects.filter(routed_at__isnull=True).exists()
+        assert Task.objects.filter(queue="recovery").count() == 20
         assert OutgoingEmail.objects.filter(kind="task_assigned", status=EmailStatus.QUEUED).count() == 0
         assert sum(m.to == [csm.email] for m in mail.outbox) == 20  # one per detractor answer, none lost
     finally:

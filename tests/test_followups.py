@@ -16,7 +16,7 @@ from followups.models import EventKind, Outcome, Queue, SlaPolicy, Task, TaskSta
 from surveys import services as survey_services
 from surveys.models import Invitation
 
-from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory
+from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, submit_answer
 
 # Emails are queued on commit: these tests commit, as the app does.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +28,7 @@ FRIDAY = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 def answer(contact, score, reason="", when=FRIDAY, program=None):
     invitation = InvitationFactory(contact=contact, program=program or ProgramFactory(), when=when - timedelta(days=1))
     with time_machine.travel(when, tick=False):
-        return survey_services.response_submit(invitation=invitation, score=score, reason=reason).response
+        return submit_answer(invitation=invitation, score=score, reason=reason).response
 
 
 def test_a_detractor_opens_a_recovery_task_for_the_csm_due_within_the_sla(contact, csm):
@@ -90,10 +90,10 @@ def test_the_sla_clock_counts_business_hours_where_the_team_sets_them(contact, t
 def test_a_changed_score_reroutes_and_supersedes(contact):
     invitation = InvitationFactory(contact=contact, when=FRIDAY - timedelta(days=1))
     with time_machine.travel(FRIDAY, tick=False):
-        survey_services.response_submit(invitation=invitation, score=2, reason="Bad")
+        submit_answer(invitation=invitation, score=2, reason="Bad")
     with time_machine.travel(FRIDAY + timedelta(hours=2), tick=False):
-        survey_services.response_submit(invitation=invitation, score=9, reason="Actually fine")
-        survey_services.response_submit(invitation=invitation, score=10, reason="Great")  # same category: no change
+        submit_answer(invitation=invitation, score=9, reason="Actually fine")
+        submit_answer(invitation=invitation, score=10, reason="Great")  # same category: no change
     recovery = Task.objects.get(queue=Queue.RECOVERY)
     assert recovery.status == TaskStatus.SUPERSEDED
     assert recovery.events.filter(kind=EventKind.SUPERSEDED).exists()
@@ -366,7 +366,6 @@ def test_a_customer_changing_their_score_mails_the_csm_at_most_once_an_hour(csm,
     from django.utils import timezone
 
     from outbox.models import OutgoingEmail
-    from surveys.services import response_submit
 
     from .factories import InvitationFactory, ProgramFactory
 
@@ -376,11 +375,11 @@ def test_a_customer_changing_their_score_mails_the_csm_at_most_once_an_hour(csm,
     start = timezone.now()
     for minutes, score in ((0, 2), (5, 8), (10, 3), (15, 9), (20, 1)):
         with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
-            response_submit(invitation=invitation, score=score, reason="")
+            submit_answer(invitation=invitation, score=score, reason="")
     response = invitation.response
     assert response.tasks.filter(queue="recovery").count() == 3  # every Detractor answer has its task
     assert OutgoingEmail.objects.filter(kind="task_assigned").count() == 1
     with time_machine.travel(start + timedelta(minutes=90), tick=False):
-        response_submit(invitation=invitation, score=9, reason="")
-        response_submit(invitation=invitation, score=0, reason="")
+        submit_answer(invitation=invitation, score=9, reason="")
+        submit_answer(invitation=invitation, score=0, reason="")
     assert OutgoingEmail.objects.filter(kind="task_assigned").count() == 2  # an hour later, one more

@@ -18,9 +18,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.services import api_token_create
-from surveys.services import response_submit
 
-from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, UserFactory
+from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, UserFactory, submit_answer
 from .test_scoping import _list_urls
 
 FUZZ = settings(
@@ -54,7 +53,7 @@ def seeded(db, settings):
     account = AccountFactory(team=csm.team, csm=csm)
     contact = ContactFactory(account=account)
     program = ProgramFactory()
-    response_submit(invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Too slow")
+    submit_answer(invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Too slow")
     return {"admin": admin, "csm": csm, "invitation": InvitationFactory(program=program, contact=contact)}
 
 

@@ -20,9 +20,15 @@ from insights.export import csv_safe
 from insights.filters import filters_from
 from insights.nps import Score, benchmark_band, display, significant_change
 from surveys.cadence import quarter_start
-from surveys.services import response_submit
 
-from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, TransactionalProgramFactory
+from .factories import (
+    AccountFactory,
+    ContactFactory,
+    InvitationFactory,
+    ProgramFactory,
+    TransactionalProgramFactory,
+    submit_answer,
+)
 
 # The arithmetic
 
@@ -94,7 +100,7 @@ def answer(score, *, program=None, account=None, reason="", when=None):
     invitation = InvitationFactory(
         program=program or ProgramFactory(), contact=ContactFactory(account=account or AccountFactory())
     )
-    result = response_submit(invitation=invitation, score=score, reason=reason)
+    result = submit_answer(invitation=invitation, score=score, reason=reason)
     if when:
         type(result.response).objects.filter(pk=result.response.pk).update(submitted_at=when)
     return result.response
@@ -183,7 +189,7 @@ def test_the_response_rate_is_responses_over_delivered(db):
         )  # fmt: skip
         invitation.save()
         if n == 0:
-            response_submit(invitation=invitation, score=9, reason="")
+            submit_answer(invitation=invitation, score=9, reason="")
     filters, _ = filters_from({"stream": "relationship", "period": "30d"})
     assert selectors.delivery(scoping.SYSTEM, filters) == {"delivered": 4, "answered": 1, "rate": 0.25}
 
@@ -314,12 +320,12 @@ def test_account_nps_coverage_and_accounts_at_risk(client, admin_user, team):
     boss = ContactFactory(account=risky, decision_maker=True)
     program = ProgramFactory()
     old = InvitationFactory(program=program, contact=boss, when=timezone.now() - timedelta(days=100))
-    response_submit(invitation=old, score=10, reason="")
+    submit_answer(invitation=old, score=10, reason="")
     from surveys.models import Response
 
     Response.objects.filter(invitation=old).update(submitted_at=timezone.now() - timedelta(days=100))
-    response_submit(invitation=InvitationFactory(program=program, contact=boss), score=2, reason="")
-    response_submit(invitation=InvitationFactory(program=program, contact=ContactFactory(account=risky)), score=9,
+    submit_answer(invitation=InvitationFactory(program=program, contact=boss), score=2, reason="")
+    submit_answer(invitation=InvitationFactory(program=program, contact=ContactFactory(account=risky)), score=9,
                     reason="")  # fmt: skip
     InvitationFactory(program=program, contact=ContactFactory(account=risky))  # surveyed, not answered
     answer(1, account=safe)
@@ -370,7 +376,7 @@ def test_the_account_page_shows_each_contacts_latest_relationship_answer(client,
     from surveys.models import Response
 
     Response.objects.update(submitted_at=timezone.now() - timedelta(days=200))
-    response_submit(invitation=InvitationFactory(contact=contact), score=4, reason="Latest <b>words</b>")
+    submit_answer(invitation=InvitationFactory(contact=contact), score=4, reason="Latest <b>words</b>")
     client.force_login(admin_user)
     html = client.get(reverse("customers:account_detail", args=[account.pk])).content.decode()
     assert "<strong>4</strong>" in html and "Latest &lt;b&gt;words&lt;/b&gt;" in html

@@ -72,3 +72,23 @@ def test_an_event_becomes_an_email_whose_link_opens_the_answer_page(worker, admi
     assert page.status_code == 200
     assert "How likely are you to recommend Acme Support" in page.content.decode()
     assert 'value="9" checked' in page.content.decode()
+
+
+def test_a_detractor_answer_is_routed_by_the_worker_after_the_commit(worker, client):
+    """The answer request stores the response and returns; the worker, woken after the commit,
+    opens the recovery task and mails the CSM."""
+    from followups.models import Task
+    from surveys.models import Response
+
+    from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, UserFactory
+
+    csm = UserFactory(email="csm.worker@example.com", role="csm")
+    contact = ContactFactory(account=AccountFactory(csm=csm, team=csm.team))
+    invitation = InvitationFactory(program=ProgramFactory(), contact=contact)
+    posted = client.post(f"/s/{invitation.token}/", {"score": 2, "reason": "Too slow"})
+    assert posted.status_code == 302
+    response = Response.objects.get(invitation=invitation)
+    assert wait_for(lambda: Task.objects.filter(response=response, queue="recovery").exists()), "not routed"
+    assert wait_for(lambda: any(m.to == [csm.email] for m in mail.outbox)), "the CSM was not mailed"
+    response.refresh_from_db()
+    assert (response.routed_category, response.routed_at is not None) == ("detractor", True)

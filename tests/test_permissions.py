@@ -11,9 +11,8 @@ from customers.models import ImportJob
 from insights.models import Theme
 from outbox.models import CaughtEmail
 from surveys.models import Wave
-from surveys.services import response_submit
 
-from .factories import InvitationFactory, ProgramFactory
+from .factories import InvitationFactory, ProgramFactory, submit_answer
 
 # How to fill in the URL arguments of each named page. A new page with arguments must be added
 # here, or test_every_url_is_covered fails.
@@ -110,7 +109,7 @@ def objects(account, contact, csm, team, admin_user, settings):
     invitation = InvitationFactory(program=program, contact=contact, wave=wave)
     api_token, _key = api_token_create(user=admin_user, name="test")
     answered = InvitationFactory(program=program, contact=contact)
-    response = response_submit(invitation=answered, score=2, reason="Slow")
+    response = submit_answer(invitation=answered, score=2, reason="Slow")
     task = response.response.tasks.get()
     return {
         "account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email,

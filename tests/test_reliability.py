@@ -248,3 +248,74 @@ def test_a_whitespace_only_reason_is_stored_as_no_reason(client, db):
     url = reverse("surveys:answer", args=[invitation.token])
     assert client.post(url, {"score": 9, "reason": " \n\t "}).status_code == 302
     assert invitation.response.reason == ""
+
+
+# Answers: stored in the request, routed after the commit, swept by the tick -----------------------
+
+
+@pytest.mark.django_db
+def test_an_answer_whose_wake_up_was_lost_is_routed_by_the_next_tick(django_capture_on_commit_callbacks, contact):
+    """The process dies right after the commit (its on-commit wake-up never runs): the response is
+    stored and marked pending, and the next tick opens its tasks."""
+    from followups.models import Task
+    from surveys import services
+    from surveys.answers import response_submit
+
+    from .factories import InvitationFactory, ProgramFactory
+
+    invitation = InvitationFactory(program=ProgramFactory(), contact=contact)
+    with django_capture_on_commit_callbacks(execute=False) as wake_ups:
+        result = response_submit(invitation=invitation, score=1, reason="Broken again")
+    assert len(wake_ups) == 1  # … and it is dropped, as a crash would
+    result.response.refresh_from_db()
+    assert result.response.routed_at is None
+    assert not Task.objects.filter(response=result.response).exists()
+    assert services.tick()["routed"] == 1
+    assert Task.objects.filter(response=result.response, queue="recovery").count() == 1
+    assert services.tick()["routed"] == 0  # routed once, never twice
+    assert Task.objects.filter(response=result.response).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_consumer_that_fails_leaves_only_its_response_pending(monkeypatch, contact):
+    from followups.models import Task
+    from followups.services import route_response
+    from surveys import answers
+    from surveys.answers import response_submit, responses_route_pending
+
+    from .factories import InvitationFactory, ProgramFactory
+
+    program = ProgramFactory()
+    broken = response_submit(invitation=InvitationFactory(program=program, contact=contact), score=2, reason="x")
+    fine = response_submit(invitation=InvitationFactory(program=program, contact=contact), score=3, reason="y")
+
+    def flaky(*, response, previous_category):
+        if response.pk == broken.response.pk:
+            raise RuntimeError("a consumer's bug")
+        route_response(response=response, previous_category=previous_category)
+
+    monkeypatch.setattr(answers, "consumers", lambda: [flaky])
+    assert responses_route_pending() == 1
+    assert Task.objects.filter(response=fine.response).exists()
+    assert not Task.objects.filter(response=broken.response).exists()
+    broken.response.refresh_from_db()
+    assert broken.response.routed_at is None  # still pending: the next tick tries again
+    monkeypatch.undo()
+    assert responses_route_pending() == 1
+    assert Task.objects.filter(response=broken.response).exists()
+
+
+@pytest.mark.django_db
+def test_an_edit_before_routing_is_routed_once_for_its_final_category(contact):
+    """2, then 9 before any worker ran: one promoter routing, no recovery task ever opened."""
+    from followups.models import Task
+    from followups.services import QUEUES_BY_CATEGORY
+    from surveys.answers import response_submit, responses_route_pending
+
+    from .factories import InvitationFactory, ProgramFactory
+
+    invitation = InvitationFactory(program=ProgramFactory(), contact=contact)
+    response_submit(invitation=invitation, score=2, reason="Bad")
+    response_submit(invitation=invitation, score=9, reason="Actually great")
+    assert responses_route_pending() == 1
+    assert set(Task.objects.values_list("queue", flat=True)) == set(QUEUES_BY_CATEGORY["promoter"])

@@ -20,9 +20,16 @@ from accounts.services import api_token_create
 from followups.models import Task
 from insights.models import Theme
 from surveys.models import Invitation, Program, Response, Stream
-from surveys.services import response_submit
 
-from .factories import AccountFactory, ContactFactory, InvitationFactory, ProgramFactory, TeamFactory, UserFactory
+from .factories import (
+    AccountFactory,
+    ContactFactory,
+    InvitationFactory,
+    ProgramFactory,
+    TeamFactory,
+    UserFactory,
+    submit_answer,
+)
 from .test_permissions import ALL_URLS, PUBLIC
 
 # Pages about one team-bound object: which object the URL takes.
@@ -56,7 +63,7 @@ def _world(name: str, program, transactional):
     tasks = []
     for prog, score in ((program, 2), (transactional, 3)):
         invitation = InvitationFactory(program=prog, contact=contact)
-        response = response_submit(invitation=invitation, score=score, reason=f"Reason-{name}-marker")
+        response = submit_answer(invitation=invitation, score=score, reason=f"Reason-{name}-marker")
         tasks.append(response.response.tasks.get())
     InvitationFactory(program=program, contact=contact)  # an open invitation, not yet answered
     return {"team": team, "csm": csm, "account": account, "contact": contact, "task": tasks[0]}
@@ -208,7 +215,7 @@ def test_moving_an_account_keeps_answers_with_the_team_they_were_given_under(cli
     account.team, account.csm = b["team"], b["csm"]
     account.save()
     later = InvitationFactory(program=a["task"].response.program, contact=a["contact"])
-    response_submit(invitation=later, score=1, reason="Said-under-B-marker")
+    submit_answer(invitation=later, score=1, reason="Said-under-B-marker")
     client.force_login(a["csm"])
     page = client.get(reverse("followups:task_detail", args=[a["task"].pk]))
     assert page.status_code == 200  # their task stays theirs (team snapshot)

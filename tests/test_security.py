@@ -21,9 +21,8 @@ from customers.models import Contact
 from followups.models import Task, TaskEvent
 from outbox.models import OutgoingEmail
 from surveys.models import Referral, Response
-from surveys.services import response_submit
 
-from .factories import ContactFactory, InvitationFactory, ProgramFactory
+from .factories import ContactFactory, InvitationFactory, ProgramFactory, submit_answer
 
 
 def _login(client, email, password="pw", **extra):  # noqa: S107 - the factories' test password
@@ -168,7 +167,7 @@ def test_staff_writes_are_audited_with_before_and_after(client, admin_user, csm,
 @pytest.mark.django_db
 def test_task_actions_and_staff_unsubscribes_are_audited(client, csm, contact):
     program = ProgramFactory()
-    response = response_submit(invitation=InvitationFactory(program=program, contact=contact), score=2, reason="x")
+    response = submit_answer(invitation=InvitationFactory(program=program, contact=contact), score=2, reason="x")
     task = response.response.tasks.get()
     client.force_login(csm)
     client.post(reverse("followups:task_note", args=[task.pk]), {"text": "Called, left a message"})
@@ -208,7 +207,7 @@ def answered(db, contact, settings):
     contact.name, contact.title, contact.properties = "Ada Lovelace", "CTO", {"phone": "+44 1"}
     contact.save()
     program = ProgramFactory()
-    response = response_submit(
+    response = submit_answer(
         invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Ada here: too slow"
     ).response
     Referral.objects.create(response=response, name="Charles", email="charles@example.com")
@@ -283,7 +282,7 @@ def test_retention_anonymises_old_verbatims_and_inactive_contacts(settings, acco
     from customers.services import tick
 
     with time_machine.travel(timezone.now() + timedelta(days=200)):
-        recent = response_submit(
+        recent = submit_answer(
             invitation=InvitationFactory(program=program, contact=recent_contact), score=9, reason="Great"
         ).response
     with time_machine.travel(timezone.now() + timedelta(days=400)):

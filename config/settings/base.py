@@ -220,6 +220,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"outbox.tasks.send_due": {"queue": "sends"}}
 TICK_INTERVAL = timedelta(seconds=env.integer("TICK_SECONDS", 60))
 
+# What happens to a customer's answer after it is stored, in this order (surveys.answers runs them
+# after the commit, in the worker; each is called with response= and previous_category=).
+RESPONSE_CONSUMERS = [
+    "followups.services.route_response",  # tasks per category: recovery, check-in, referral, advocacy
+    "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",

@@ -1,0 +1,204 @@
+"""Recording a customer's answer, and handing it on after the commit.
+
+The customer waits only for what must be true when their page says "thank you": the invitation is
+claimed and the response row stored, in one short transaction. Everything else a response sets
+off — follow-up tasks and their emails, theme tags — happens after the commit, in the worker, and
+durably: a response whose consumers have not run yet has ``routed_at`` NULL. The commit wakes a
+worker (``routing_wake``); the tick sweeps whatever a lost message, a dead worker or a crash left
+(``responses_route_pending``). Consumers are listed in settings.RESPONSE_CONSUMERS, in order, so
+surveys never imports the apps that build on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from . import cadence
+from .models import DeviceClass, Invitation, Referral, Response, category_for
+
+logger = logging.getLogger(__name__)
+
+# Answers committed in the same slice of time share one wake-up message per process.
+ROUTE_BATCH_SECONDS = 0.25
+
+
+class AnswerClosed(Exception):
+    """The invitation was answered and its edit window is over."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    response: Response
+    created: bool
+    previous_category: str  # "" on the first answer
+
+
+def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
+    """The segment values of the account (and the event, for transactional) at answer time."""
+    account = invitation.account
+    started = account.customer_since
+    properties = invitation.properties or {}
+    return {
+        "segment": account.segment,
+        "plan_tier": account.plan_tier,
+        "industry": account.industry,
+        "company_size": account.company_size,
+        "region": account.region,
+        "arr_tier": account.arr_tier,
+        "product_line": account.product_line,
+        "csm_id": account.csm_id,
+        "team_id": account.team_id,
+        "cohort": cadence.quarter_label(started) if started else "",
+        "tenure_months": months_between(started, timezone.localdate(now)) if started else None,
+        "touchpoint": str(properties.get("touchpoint", ""))[:64],
+        "channel": str(properties.get("channel", ""))[:64],
+        "agent": str(properties.get("agent", ""))[:200],
+    }
+
+
+def months_between(start: date, end: date) -> int:
+    return max((end.year - start.year) * 12 + end.month - start.month - (end.day < start.day), 0)
+
+
+def response_submit(
+    *, invitation: Invitation, score: int, reason: str, device_class: str = "", language: str = ""
+) -> SubmitResult:
+    """Save the answer to an invitation: the first one, or a change inside the edit window.
+
+    Claiming the invitation (a conditional UPDATE, which takes its row lock) decides who answers
+    first; a concurrent post waits on that lock and, once the first commits, finds it answered
+    and edits. The one-to-one constraint is the last guard. Raises AnswerClosed after the edit
+    window. The consumers run after the commit (``routing_wake``).
+    """
+    category = category_for(score)
+    now = timezone.now()
+    with transaction.atomic():
+        first = Invitation.objects.filter(pk=invitation.pk, responded_at__isnull=True).update(responded_at=now)
+        if first:
+            response = Response.objects.create(
+                invitation=invitation,
+                program_id=invitation.program_id,
+                stream=invitation.stream,
+                wave_id=invitation.wave_id,
+                contact_id=invitation.contact_id,
+                account_id=invitation.account_id,
+                score=score,
+                category=category,
+                reason=reason,
+                device_class=device_class or DeviceClass.UNKNOWN,
+                language=language,
+                submitted_at=now,
+                updated_at=now,
+                **response_snapshot(invitation, now),
+            )
+            previous = ""
+        else:
+            Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk").get()
+            response = Response.objects.select_related("program").get(invitation=invitation)
+            if now >= response.editable_until():
+                raise AnswerClosed
+            previous = response.category
+            response.score, response.category, response.reason, response.updated_at = score, category, reason, now
+            response.routed_at = None
+            response.save(update_fields=["score", "category", "reason", "updated_at", "routed_at"])
+        transaction.on_commit(routing_wake)
+    return SubmitResult(response, created=bool(first), previous_category=previous)
+
+
+def response_improvement_add(*, response: Response, text: str) -> None:
+    """A passive's answer to "what would make it a 10?" (re-tagged after the commit)."""
+    Response.objects.filter(pk=response.pk).update(improvement=text, updated_at=timezone.now(), routed_at=None)
+    response.improvement = text
+    transaction.on_commit(routing_wake)
+
+
+def referral_create(*, response: Response, name: str, email: str, company: str = "", note: str = "") -> Referral:
+    """Record a colleague a promoter referred; the same email twice is one referral."""
+    referral, _ = Referral.objects.get_or_create(
+        response=response,
+        email=email.strip().lower(),
+        defaults={"name": name, "company": company, "note": note},
+    )
+    return referral
+
+
+# After the commit -----------------------------------------------------------------------------------
+
+
+@cache
+def consumers() -> list:
+    return [import_string(path) for path in settings.RESPONSE_CONSUMERS]
+
+
+_last_wake_slice: int | None = None
+
+
+def routing_wake() -> None:
+    """Ask a worker to route what was just committed. One message per process and time slice,
+    due when the slice ends: every answer this process commits in the slice is committed by then,
+    so the task sees it. Never raises (the tick sweeps if the broker is down)."""
+    global _last_wake_slice
+    from celery import current_app
+
+    from config.queueing import enqueue
+
+    from .tasks import route_responses
+
+    if current_app.conf.task_always_eager:  # tests and `dispatch_due`: route now, in this process
+        enqueue(route_responses)
+        return
+    now = time.time()
+    current = int(now / ROUTE_BATCH_SECONDS)
+    if current == _last_wake_slice:
+        return
+    _last_wake_slice = current
+    enqueue(route_responses, countdown=(current + 1) * ROUTE_BATCH_SECONDS - now + 0.05)
+
+
+def responses_route_pending(limit: int = 1000) -> int:
+    """Run the consumers of every response marked pending, oldest change first, each response in
+    its own transaction under a row lock (a concurrent router skips it; an edit waits for it and
+    marks it pending again). A consumer that fails leaves its response pending for the next tick.
+    Returns how many were routed."""
+    routed, failed = 0, []
+    while routed < limit:
+        pk = None
+        try:
+            with transaction.atomic():
+                response = (
+                    Response.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("program", "team", "csm")
+                    .filter(routed_at__isnull=True)
+                    .exclude(pk__in=failed)
+                    .order_by("updated_at", "pk")
+                    .first()
+                )
+                if response is None:
+                    return routed
+                pk = response.pk
+                _route(response)
+        except Exception:
+            if pk is None:
+                raise  # the database itself failed: nothing to skip
+            logger.exception("Routing response %s failed; the next tick tries again.", pk)
+            failed.append(pk)
+            continue
+        routed += 1
+    return routed
+
+
+def _route(response: Response) -> None:
+    previous = response.routed_category
+    for consumer in consumers():
+        consumer(response=response, previous_category=previous)
+    Response.objects.filter(pk=response.pk).update(routed_at=timezone.now(), routed_category=response.category)
