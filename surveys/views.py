@@ -4,18 +4,19 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from accounts import audit
 from accounts.permissions import ADMIN_ONLY, public, roles
+from config.clientip import client_ip
 from config.csp import email_html
+from config.ratelimit import over_limit
 from followups.models import detractor_sla_hours
 
 from . import answers, cadence, selectors, services
@@ -170,27 +171,27 @@ def _customer_page(request, invitation: Invitation | None, template: str, contex
 
 
 def _rate_limited(request, token: str) -> bool:
-    """Every limit that applies is counted; any one over its rate refuses the request."""
+    """Every limit that applies is counted (one cache round trip); any one over refuses the request."""
+    ip = client_ip(request)
     if request.method == "POST":
         limits = [
-            ("answer-token", lambda group, request: token, settings.ANSWER_RATE_PER_TOKEN),
-            ("answer-ip", "ip", settings.ANSWER_RATE_PER_IP),
+            (f"answer-token:{token}", settings.ANSWER_RATE_PER_TOKEN),
+            (f"answer-ip:{ip}", settings.ANSWER_RATE_PER_IP),
         ]
     else:
-        limits = [("public-ip", "ip", settings.PUBLIC_RATE_PER_IP)]
+        limits = [(f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP)]
     try:
-        hits = [is_ratelimited(request, group=g, key=k, rate=r, increment=True) for g, k, r in limits]
+        return over_limit(limits)
     except Exception as exc:  # noqa: BLE001 - the cache is down: an answer matters more than a limit
         logger.warning("Rate limits not counted, the cache is unavailable (%s: %s).", type(exc).__name__, exc)
         return False
-    return any(hits)
 
 
-def _open_invitation(request, token: str) -> tuple[Invitation | None, HttpResponse | None]:
+def _open_invitation(request, token: str, lookup=None) -> tuple[Invitation | None, HttpResponse | None]:
     """The invitation behind a link, or the page that explains why it cannot be used."""
     if _rate_limited(request, token):
         return None, _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
-    invitation = invitation_for_token(token)
+    invitation = (lookup or invitation_for_token)(token)
     if invitation is None:
         return None, _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
     if invitation.contact.unsubscribed_at:
@@ -209,7 +210,9 @@ def _existing_response(invitation: Invitation) -> Response | None:
 @require_http_methods(["GET", "POST"])
 def answer(request, token: str):
     """The answer page. A GET never records anything: mail scanners and previewers fetch every link."""
-    invitation, refusal = _open_invitation(request, token)
+    # A POST reads only what storing the answer needs (the rest loads if a page must be shown).
+    lookup = answers.invitation_for_answer if request.method == "POST" else invitation_for_token
+    invitation, refusal = _open_invitation(request, token, lookup)
     if refusal:
         return refusal
     if invitation.responded_at is None and invitation.is_expired:
@@ -232,7 +235,7 @@ def answer(request, token: str):
                 )
             except answers.AnswerClosed:
                 return _customer_page(request, invitation, "surveys/public/already_answered.html")
-            return redirect("surveys:thanks", token=token)
+            return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
         status = 400
     elif response:
         form = AnswerForm(initial={"score": response.score, "reason": response.reason})

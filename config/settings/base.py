@@ -194,12 +194,11 @@ else:
         }
     }
 
-# Customer pages: rate limits (django-ratelimit, counted in the cache) per link and per client IP.
+# Customer pages: rate limits (config/ratelimit.py, counted in the cache) per link and per client IP.
 # If the cache is down they fail open with a logged warning: an answer is never refused for it.
 # Behind reverse proxies, list them in TRUSTED_PROXIES: the client IP is then read from
 # X-Forwarded-For (config/clientip.py); otherwise every visitor would share the proxy's bucket.
 TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
-RATELIMIT_IP_META_KEY = "config.clientip.client_ip"
 ANSWER_RATE_PER_TOKEN = env.rate("ANSWER_RATE_PER_TOKEN", "10/m")
 ANSWER_RATE_PER_IP = env.rate("ANSWER_RATE_PER_IP", "60/m")
 PUBLIC_RATE_PER_IP = env.rate("PUBLIC_RATE_PER_IP", "120/m")
