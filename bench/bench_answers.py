@@ -63,11 +63,14 @@ def make_invitations(count: int) -> list[str]:
 
     from django.utils import timezone
 
+    from accounts.models import Role, Team, User
     from customers.models import Contact
     from surveys.models import Invitation
 
     program = ProgramFactory()
-    account = AccountFactory()
+    team = Team.objects.create(name="Bench team")
+    csm = User.objects.create_user(email="csm@bench.example.com", role=Role.CSM, team=team)
+    account = AccountFactory(csm=csm, team=team)  # detractors get a recovery task and an email
     contacts = Contact.objects.bulk_create(
         Contact(account=account, email=f"c{n}@bench.example.com", name=f"Contact {n}") for n in range(count)
     )
@@ -130,6 +133,29 @@ def report(name: str, elapsed: float, latencies: list[float]) -> float:
     return rate
 
 
+def route_after(stored: int) -> None:
+    """The follow-ups of the answers: what the worker (or the next tick's sweep) does after the
+    commits. No worker ran during the load, so every response is pending here."""
+    from followups.models import Task
+    from surveys.answers import responses_route_pending
+
+    pending = Response.objects.filter(routed_at__isnull=True).count()
+    started = time.perf_counter()
+    routed = responses_route_pending(limit=10**9)
+    elapsed = time.perf_counter() - started
+    expected = sum(
+        {"detractor": 1, "passive": 1, "promoter": 2}[c] for c in Response.objects.values_list("category", flat=True)
+    )
+    tasks = Task.objects.count()
+    print(
+        f"routing after the commit: {pending:,} pending, {routed:,} routed in {elapsed:.1f} s "
+        f"({routed / elapsed:,.0f}/s, one process); tasks {tasks:,} of {expected:,} expected",
+        flush=True,
+    )
+    if routed != stored or tasks != expected or Response.objects.filter(routed_at__isnull=True).exists():
+        raise SystemExit("routing incomplete")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
@@ -166,6 +192,7 @@ def main() -> None:
         print(f"successful answer POSTs {succeeded:,}; responses in the database {stored:,}", flush=True)
         if succeeded != stored or succeeded != len(tokens):
             raise SystemExit(f"mismatch: statuses {sorted(set(statuses))}")
+        route_after(stored)
     finally:
         server.terminate()
         server.wait(timeout=30)

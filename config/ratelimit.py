@@ -36,7 +36,7 @@ def over_limit(limits: list[tuple[str, str]], *, now: float | None = None) -> bo
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         counters.append((f"rl:{digest}:{period}:{int(now // period)}", allowed, period))
     if isinstance(cache, RedisCache):
-        pipe = cache._cache.get_client(write=True).pipeline(transaction=False)
+        pipe = _redis(cache).pipeline(transaction=False)
         for key, _, period in counters:
             pipe.incr(cache.make_key(key))
             pipe.expire(cache.make_key(key), period + 1)
@@ -47,3 +47,12 @@ def over_limit(limits: list[tuple[str, str]], *, now: float | None = None) -> bo
             cache.add(key, 0, period + 1)
             counts.append(cache.incr(key))
     return any(count > allowed for count, (_, allowed, _) in zip(counts, counters, strict=True))
+
+
+def _redis(cache: RedisCache):
+    """The Redis client of the cache's connection pool, kept on the cache object: Django's
+    get_client() builds a new client object on every call, which costs more than the round trip."""
+    client = cache.__dict__.get("_rebound_client")
+    if client is None:
+        client = cache.__dict__["_rebound_client"] = cache._cache.get_client(write=True)
+    return client

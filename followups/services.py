@@ -94,7 +94,7 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
             account_id=response.account_id,
             contact_id=response.contact_id,
             team=team,
-            assignee_id=response.csm_id,
+            assignee=response.csm,  # the object (the router loaded it): no query for the email below
             segment=response.segment,
             created_at=now,
             due_at=due_time(queue, response, team, now),
@@ -107,12 +107,15 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
         _event(task, EventKind.CREATED, text=f"Score {response.score}", queue=queue)
         if task.assignee_id:
             _event(task, EventKind.ASSIGNED, text=f"Assigned to {task.assignee}", assignee=task.assignee_id)
-            _notify_assignment(task, score_change=bool(previous_category))
+            # The router wakes one sender per batch of answers; a tick would send it anyway.
+            _notify_assignment(task, score_change=bool(previous_category), assignments=1, wake=False)
         opened.append(task)
     return opened
 
 
-def _notify_assignment(task: Task, *, score_change: bool = False) -> None:
+def _notify_assignment(
+    task: Task, *, score_change: bool = False, assignments: int | None = None, wake: bool = True
+) -> None:
     """Recovery tasks are emailed to the assignee as soon as they are assigned.
 
     A customer who keeps changing their score (2, then 8, then 3 …) opens a new task each time
@@ -130,14 +133,14 @@ def _notify_assignment(task: Task, *, score_change: bool = False) -> None:
             created_at__gte=timezone.now() - SCORE_CHANGE_QUIET,
         ).exists():
             return
-    count = task.events.filter(kind=EventKind.ASSIGNED).count()
+    count = assignments or task.events.filter(kind=EventKind.ASSIGNED).count()
     row = email_from_templates(
         "task_assigned",
         key=f"task_assigned:{task.pk}:{count}",
         to=task.assignee.email,
         context={"task": task, "assignee": task.assignee, "url": task_url(task)},
     )
-    emails_queue_and_send([row])
+    emails_queue_and_send([row], wake=wake)
 
 
 # Working a task -----------------------------------------------------------------------------------

@@ -125,13 +125,14 @@ def email_from_templates(
     )
 
 
-def emails_queue_and_send(rows: Sequence[OutgoingEmail]) -> None:
-    """Store rows (a known key is left alone) and wake a sender after commit."""
+def emails_queue_and_send(rows: Sequence[OutgoingEmail], *, wake: bool = True) -> None:
+    """Store rows (a known key is left alone) and wake a sender after commit (`wake=False`: the
+    caller wakes one for many, as the answer router does per batch)."""
     if not rows:
         return
-    stored = emails_queue(rows)
-    if any(row.status == EmailStatus.QUEUED for row in stored):
-        emails_wake()
+    emails_queue(rows, fetch=False)
+    if wake:
+        emails_wake()  # a row whose key existed already: the sender just finds nothing due
 
 
 def emails_wake(senders: int = 1) -> None:

@@ -18,12 +18,15 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from customers.models import Account, Contact
+from outbox.services import emails_wake
 
 from . import cadence
 from .models import DeviceClass, Invitation, Referral, Response, category_for, token_hash
@@ -241,57 +244,56 @@ def routing_wake() -> None:
     due when the slice ends: every answer this process commits in the slice is committed by then,
     so the task sees it. Never raises (the tick sweeps if the broker is down)."""
     global _last_wake_slice
-    from celery import current_app
-
+    now = time.time()
+    current = int(now / ROUTE_BATCH_SECONDS)
+    eager = current_app.conf.task_always_eager  # tests and `dispatch_due`: route now, in this process
+    if current == _last_wake_slice and not eager:
+        return
     from config.queueing import enqueue
 
     from .tasks import route_responses
 
-    if current_app.conf.task_always_eager:  # tests and `dispatch_due`: route now, in this process
+    if eager:
         enqueue(route_responses)
-        return
-    now = time.time()
-    current = int(now / ROUTE_BATCH_SECONDS)
-    if current == _last_wake_slice:
         return
     _last_wake_slice = current
     enqueue(route_responses, countdown=(current + 1) * ROUTE_BATCH_SECONDS - now + 0.05)
 
 
-def responses_route_pending(limit: int = 1000) -> int:
-    """Run the consumers of every response marked pending, oldest change first, each response in
-    its own transaction under a row lock (a concurrent router skips it; an edit waits for it and
-    marks it pending again). A consumer that fails leaves its response pending for the next tick.
-    Returns how many were routed."""
+def responses_route_pending(limit: int = 10_000, batch: int = 100) -> int:
+    """Run the consumers of the responses marked pending, oldest change first: up to `batch`
+    rows locked at once (a concurrent router skips them; an edit waits, then marks its row
+    pending again), each routed in a savepoint, the batch committed together. A consumer that
+    fails leaves only its response pending, for the next tick. Returns how many were routed."""
     routed, failed = 0, []
     while routed < limit:
-        pk = None
-        try:
-            with transaction.atomic():
-                response = (
-                    Response.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("program", "team", "csm")
-                    .filter(routed_at__isnull=True)
-                    .exclude(pk__in=failed)
-                    .order_by("updated_at", "pk")
-                    .first()
-                )
-                if response is None:
-                    return routed
-                pk = response.pk
-                _route(response)
-        except Exception:
-            if pk is None:
-                raise  # the database itself failed: nothing to skip
-            logger.exception("Routing response %s failed; the next tick tries again.", pk)
-            failed.append(pk)
-            continue
-        routed += 1
+        with transaction.atomic():
+            pending = list(
+                Response.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("program", "team", "csm")
+                .filter(routed_at__isnull=True)
+                .exclude(pk__in=failed)
+                .order_by("updated_at", "pk")[: min(batch, limit - routed)]
+            )
+            if not pending:
+                return routed
+            done = []
+            for response in pending:
+                try:
+                    with transaction.atomic():
+                        _route(response)
+                except Exception:
+                    logger.exception("Routing response %s failed; the next tick tries again.", response.pk)
+                    failed.append(response.pk)
+                else:
+                    done.append(response.pk)
+            # The rows are locked: the category routed is the category stored.
+            Response.objects.filter(pk__in=done).update(routed_at=timezone.now(), routed_category=F("category"))
+            emails_wake()  # one sender for whatever mail the consumers queued in this batch
+        routed += len(done)
     return routed
 
 
 def _route(response: Response) -> None:
-    previous = response.routed_category
     for consumer in consumers():
-        consumer(response=response, previous_category=previous)
-    Response.objects.filter(pk=response.pk).update(routed_at=timezone.now(), routed_category=response.category)
+        consumer(response=response, previous_category=response.routed_category)
