@@ -114,10 +114,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMIN
 
     @property
-    def is_manager(self) -> bool:
-        return self.role == Role.MANAGER
-
-    @property
     def is_csm(self) -> bool:
         return self.role == Role.CSM
 

@@ -18,11 +18,6 @@ class AccountStatus(models.TextChoices):
     CHURNED = "churned", "Churned"
 
 
-class AccountQuerySet(models.QuerySet):
-    def active(self) -> AccountQuerySet:
-        return self.filter(status=AccountStatus.ACTIVE)
-
-
 class Account(models.Model):
     name = models.CharField(max_length=200)
     external_id = models.CharField("external id", max_length=100, unique=True, help_text="The CRM's id.")
@@ -48,8 +43,6 @@ class Account(models.Model):
     properties = models.JSONField("custom properties", default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

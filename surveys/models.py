@@ -15,7 +15,6 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import validate_timezone
-from outbox.models import EmailStatus
 
 DEFAULT_QUESTION = gettext_noop("How likely are you to recommend {product} to a friend or colleague?")
 DEFAULT_REASON_PROMPT = gettext_noop("What is the main reason for your score?")
@@ -199,9 +198,6 @@ class Wave(models.Model):
 
 
 class InvitationQuerySet(models.QuerySet):
-    def for_stream(self, stream: str) -> InvitationQuerySet:
-        return self.filter(stream=stream)
-
     def due(self, now: datetime) -> InvitationQuerySet:
         return self.filter(email__isnull=True, skipped_reason="", send_at__lte=now)
 
@@ -268,10 +264,6 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return dj_timezone.now() >= self.expires_at
-
-    @property
-    def delivered(self) -> bool:
-        return self.email_id is not None and self.email.status == EmailStatus.SENT
 
 
 def derive_token(nonce: str) -> str:
@@ -342,11 +334,6 @@ class DeviceClass(models.TextChoices):
 REASON_MAX_LENGTH = 5000
 
 
-class ResponseQuerySet(models.QuerySet):
-    def for_stream(self, stream: str) -> ResponseQuerySet:
-        return self.filter(stream=stream)
-
-
 class Response(models.Model):
     """A customer's answer to one invitation, with the segment values as they were when given.
 
@@ -392,8 +379,6 @@ class Response(models.Model):
     routed_category = models.CharField(
         max_length=16, blank=True, help_text="The category the follow-ups were last routed for."
     )
-
-    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at"]
