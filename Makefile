@@ -2,6 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# Every Celery queue (config/settings/base.py, docs/SCALING.md).
+QUEUES := default,sends,answers,ticks,analytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -27,11 +29,11 @@ run: $(VENV)/.runtime ## Install, load demo data, serve on http://127.0.0.1:8000
 	@echo "  Rebound runs at http://$(HOST):$(PORT)/  (outbox: http://$(HOST):$(PORT)/outbox/). Ctrl-C stops it."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker -B --pool=solo -Q default,sends --loglevel=warning & \
+	$(VENV)/bin/celery -A config worker -B --pool=solo -Q $(QUEUES) --loglevel=warning & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-worker: $(VENV)/.runtime ## Run only a Celery worker with beat (both queues: default and sends)
-	$(VENV)/bin/celery -A config worker -B --pool=solo -Q default,sends --loglevel=info
+worker: $(VENV)/.runtime ## Run only a Celery worker with beat, consuming every queue
+	$(VENV)/bin/celery -A config worker -B --pool=solo -Q $(QUEUES) --loglevel=info
 
 test: $(VENV)/.dev ## Run the whole test suite (PostgreSQL and Redis when they answer, else SQLite)
 	$(VENV)/bin/pytest

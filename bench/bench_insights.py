@@ -59,8 +59,8 @@ SELECT 'Account ' || i, 'B-' || i, (ARRAY['smb','mid_market','enterprise'])[1 + 
     (ARRAY['EMEA','NA','APAC','LATAM'])[1 + i % 4], 'Core', 'active', '{}', now(), now(), 1 + i % 2
 FROM generate_series(1, 5000) AS i;
 INSERT INTO customers_contact (account_id, email, name, title, locale, timezone, decision_maker, external_id,
-    properties, created_at, updated_at)
-SELECT 1 + i % 5000, 'c' || i || '@bench.example.com', 'Contact ' || i, '', 'en', '', i % 5 = 0, '', '{}',
+    properties, bounce_reason, created_at, updated_at)
+SELECT 1 + i % 5000, 'c' || i || '@bench.example.com', 'Contact ' || i, '', 'en', '', i % 5 = 0, '', '{}', '',
     now(), now()
 FROM generate_series(1, 50000) AS i;
 INSERT INTO surveys_invitation (program_id, stream, contact_id, account_id, properties, token_nonce, token_hash,
@@ -70,14 +70,15 @@ SELECT CASE WHEN i % 5 = 0 THEN 2 ELSE 1 END, CASE WHEN i % 5 = 0 THEN 'transact
 FROM generate_series(1, %(n)s) AS i;
 INSERT INTO surveys_response (invitation_id, program_id, stream, contact_id, account_id, score, category, reason,
     improvement, segment, plan_tier, industry, company_size, region, arr_tier, product_line, team_id, cohort,
-    touchpoint, channel, agent, language, device_class, submitted_at, updated_at)
+    touchpoint, channel, agent, language, device_class, submitted_at, updated_at, routed_at, routed_category)
 SELECT inv.id, inv.program_id, inv.stream, inv.contact_id, inv.account_id, sc.score,
     CASE WHEN sc.score >= 9 THEN 'promoter' WHEN sc.score >= 7 THEN 'passive' ELSE 'detractor' END,
     CASE WHEN inv.id % 3 = 0 THEN '' ELSE 'Because of reason ' || inv.id % 97 END, '',
     a.segment, a.plan_tier, a.industry, '', a.region, '', a.product_line, a.team_id,
     '2024-Q' || (1 + inv.id % 4), CASE WHEN inv.stream = 'transactional' THEN 'ticket' ELSE '' END,
     CASE WHEN inv.stream = 'transactional' THEN 'chat' ELSE '' END, '', 'en', 'desktop',
-    now() - (inv.id % 730) * interval '1 day', now()
+    now() - (inv.id % 730) * interval '1 day', now(), now(),
+    CASE WHEN sc.score >= 9 THEN 'promoter' WHEN sc.score >= 7 THEN 'passive' ELSE 'detractor' END
 FROM surveys_invitation inv
 JOIN customers_account a ON a.id = inv.account_id
 CROSS JOIN LATERAL (SELECT (ARRAY[0,1,2,3,4,5,6,7,7,8,8,8,9,9,9,9,10,10,10,10])[1 + (inv.id * 7919) % 20] AS score) sc;
@@ -130,6 +131,9 @@ def main() -> None:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(POPULATE.replace("%(n)s", str(arguments.responses)))
+    from surveys.answers import latest_answers_rebuild
+
+    latest_answers_rebuild()  # what routing keeps current; the load bypassed it
     print(f"{arguments.responses:,} responses loaded in {time.perf_counter() - started:.0f} s", flush=True)
     filters, _ = filters_from({"stream": "relationship", "period": "year"})
     qs = selectors.responses(scoping.SYSTEM, filters)
@@ -149,10 +153,15 @@ def main() -> None:
     admin = User.objects.create_user("bench@example.com", "pw", role=Role.ADMIN)
     client = Client()
     client.force_login(admin)
-    for url in ("/insights/?stream=relationship&period=year", "/insights/?stream=relationship&period=90d&by=region"):
+    pages = {
+        "/insights/?stream=relationship&period=year": 500,
+        "/insights/?stream=relationship&period=90d&by=region": 500,
+        "/insights/accounts/?period=year": 1000,  # "Accounts and the loop": < 1 s at 5,000 accounts / 1M responses
+    }
+    for url, target in pages.items():
         assert client.get(url).status_code == 200
         page = median_ms(lambda url=url: client.get(url), max(arguments.repeat // 2, 3))
-        print(f"dashboard page {url}: median {page:.0f} ms (target < 500 ms)", flush=True)
+        print(f"page {url}: median {page:.0f} ms (target < {target} ms)", flush=True)
 
 
 if __name__ == "__main__":

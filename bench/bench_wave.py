@@ -80,8 +80,8 @@ def run_wave(size: int, processes: int) -> tuple[float, float]:
     populate(size)
     app.control.purge()
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", *pool_arguments(processes), "-Q", "default,sends",
-         "--loglevel=WARNING",
+        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", *pool_arguments(processes),
+         "-Q", "default,sends,answers,ticks,analytics", "--loglevel=WARNING",
          "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -154,15 +154,8 @@ def theme_trend(qs: QuerySet[Response]) -> dict:
 
 
 def latest_relationship_answers(user) -> QuerySet[Response]:
-    """Each contact's latest relationship response."""
-    from django.db.models import OuterRef, Subquery
-
-    latest = (
-        Response.objects.filter(contact=OuterRef("contact"), stream=Stream.RELATIONSHIP)
-        .order_by("-submitted_at", "-pk")
-        .values("pk")[:1]
-    )
-    return scoping.responses(user).filter(stream=Stream.RELATIONSHIP, pk=Subquery(latest))
+    """Each contact's latest relationship response (kept in LatestAnswer as answers are routed)."""
+    return scoping.responses(user).filter(stream=Stream.RELATIONSHIP, latest_for__isnull=False)
 
 
 def account_table(user, account_ids: list[int]) -> dict[int, dict]:

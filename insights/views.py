@@ -160,9 +160,10 @@ def export_tasks(request):
 @with_filters(back="insights:accounts")
 def accounts(request, filters, period):
     """Accounts (B2B): account NPS and coverage, accounts at risk, loop metrics, outcomes."""
-    from customers.selectors import accounts_visible_to
+    from django.db.models import Exists, OuterRef
 
-    visible = accounts_visible_to(request.user).filter(responses__stream=Stream.RELATIONSHIP).distinct()
+    answered = scoping.responses(request.user).filter(account=OuterRef("pk"), stream=Stream.RELATIONSHIP)
+    visible = scoping.accounts(request.user).filter(Exists(answered))
     page = Paginator(visible.order_by("name"), 50).get_page(request.GET.get("page"))
     table = selectors.account_table(request.user, [a.pk for a in page])
     rows = [(a, table.get(a.pk)) for a in page]

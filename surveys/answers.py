@@ -29,7 +29,7 @@ from customers.models import Account, Contact
 from outbox.services import emails_wake
 
 from . import cadence
-from .models import DeviceClass, Invitation, Referral, Response, category_for, token_hash
+from .models import DeviceClass, Invitation, LatestAnswer, Referral, Response, Stream, category_for, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -292,6 +292,53 @@ def responses_route_pending(limit: int = 10_000, batch: int = 100) -> int:
             emails_wake()  # one sender for whatever mail the consumers queued in this batch
         routed += len(done)
     return routed
+
+
+def latest_answer_record(*, response: Response, previous_category: str) -> None:
+    """settings.RESPONSE_CONSUMERS: keep each contact's latest relationship answer (LatestAnswer)."""
+    if response.stream != Stream.RELATIONSHIP:
+        return
+    current = LatestAnswer.objects.filter(contact_id=response.contact_id).first()
+    if current is None:
+        LatestAnswer.objects.bulk_create(
+            [LatestAnswer(contact_id=response.contact_id, response_id=response.pk, account_id=response.account_id,
+                          submitted_at=response.submitted_at)],
+            ignore_conflicts=True,
+        )  # fmt: skip
+    elif (response.submitted_at, response.pk) > (current.submitted_at, current.response_id):
+        LatestAnswer.objects.filter(contact_id=response.contact_id).update(
+            response_id=response.pk, account_id=response.account_id, submitted_at=response.submitted_at
+        )
+
+
+def latest_answers_rebuild() -> int:
+    """Recompute LatestAnswer from every relationship response (after a bulk load that bypassed
+    routing: the demo history, benchmarks). Returns how many contacts have one."""
+    with transaction.atomic():
+        LatestAnswer.objects.all().delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO surveys_latestanswer (contact_id, response_id, account_id, submitted_at) "
+                    "SELECT DISTINCT ON (contact_id) contact_id, id, account_id, submitted_at FROM surveys_response "
+                    "WHERE stream = 'relationship' ORDER BY contact_id, submitted_at DESC, id DESC"
+                )
+        else:
+            latest: dict[int, tuple] = {}
+            rows = Response.objects.filter(stream=Stream.RELATIONSHIP).values_list(
+                "contact_id", "submitted_at", "id", "account_id"
+            )
+            for row in rows.iterator():
+                if row[0] not in latest or row[1:3] > latest[row[0]][1:3]:
+                    latest[row[0]] = row
+            LatestAnswer.objects.bulk_create(
+                [
+                    LatestAnswer(contact_id=c, submitted_at=t, response_id=r, account_id=a)
+                    for c, t, r, a in latest.values()
+                ],
+                batch_size=2000,
+            )
+    return LatestAnswer.objects.count()
 
 
 def _route(response: Response) -> None:

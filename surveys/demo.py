@@ -205,7 +205,10 @@ def _history(relationship: Program, transactional: Program) -> None:
     Task.objects.bulk_create(tasks, batch_size=1000)
     from insights.services import responses_retag
 
+    from .answers import latest_answers_rebuild
+
     responses_retag()
+    latest_answers_rebuild()  # the history was bulk-loaded, not routed
 
 
 def _response(invitation: Invitation, score: int, reason: str, at, snapshot):

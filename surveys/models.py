@@ -424,3 +424,20 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class LatestAnswer(models.Model):
+    """Each contact's latest relationship response, kept current as answers are routed.
+
+    Account NPS, accounts at risk and outcomes by category read this (one row per contact) instead
+    of finding the latest of a contact's answers among every response, so their cost grows with
+    contacts, not with the answers ever given. An edit inside the edit window changes the response
+    row itself, which this points to, so the figures stay exact."""
+
+    contact = models.OneToOneField("customers.Contact", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="latest_for")
+    account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Latest answer of contact {self.contact_id}"

@@ -206,7 +206,7 @@ def test_a_mail_server_that_never_answers_blocks_nothing(live_broker, tmp_path):
     try:
         queue_wave(5)
         sender = Worker(tmp_path, "sends", EMAIL_URL=f"smtp://127.0.0.1:{silent.port}?timeout=8")
-        ticker = Worker(tmp_path, "default", EMAIL_URL=f"smtp://127.0.0.1:{silent.port}?timeout=8")
+        ticker = Worker(tmp_path, "ticks,default", EMAIL_URL=f"smtp://127.0.0.1:{silent.port}?timeout=8")
         live_broker.extend([sender, ticker])
         assert wait_for(lambda: silent.connections, 30), "the sender never tried to connect"
         stalled_at = timezone.now()

@@ -6,6 +6,7 @@ import math
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -409,3 +410,27 @@ def test_a_decline_needs_the_three_last_full_quarters(db):
         for s in scores:
             answer(s, account=AccountFactory(segment=Segment.SMB, plan_tier="", region="", industry=""), when=when)
     assert declines_check(now) == []
+
+
+@pytest.mark.django_db
+def test_each_contacts_latest_answer_is_kept_as_answers_are_routed(account):
+    """LatestAnswer follows routing (newest answer wins, an edit changes the figures through the
+    response it points to) and equals a rebuild from scratch."""
+    from surveys.answers import latest_answers_rebuild
+    from surveys.models import LatestAnswer
+
+    contact = ContactFactory(account=account)
+    program = ProgramFactory()
+    now = timezone.now()
+    first = InvitationFactory(program=program, contact=contact, when=now - timedelta(days=100))
+    second = InvitationFactory(program=program, contact=contact, when=now - timedelta(days=10))
+    submit_answer(invitation=second, score=3, reason="")
+    with time_machine.travel(now - timedelta(days=99)):
+        submit_answer(invitation=first, score=10, reason="")  # given earlier, routed later
+    assert LatestAnswer.objects.get(contact=contact).response.invitation_id == second.pk
+    submit_answer(invitation=second, score=9, reason="")  # an edit inside the window
+    table = selectors.account_table(scoping.SYSTEM, [account.pk])
+    assert table[account.pk]["score"].promoters == 1
+    incremental = set(LatestAnswer.objects.values_list("contact_id", "response_id"))
+    assert latest_answers_rebuild() == 1
+    assert set(LatestAnswer.objects.values_list("contact_id", "response_id")) == incremental

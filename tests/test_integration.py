@@ -30,7 +30,7 @@ def worker(transactional_db):
     try:
         with start_worker(
             app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20,
-            queues=["default", "sends"],
+            queues=settings.CELERY_ALL_QUEUES.split(","),
         ):  # fmt: skip
             yield app
     finally:

@@ -213,15 +213,27 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Two queues: "sends" for mail (a slow mail server blocks only them) and "default" for ticks and
-# other work. `make run` consumes both with one worker; docker-compose.yml runs one worker each.
+# Queues by kind of work, so that each gets its own workers and one kind never waits behind another
+# (docs/SCALING.md). `make run` consumes them all with one worker; docker-compose.yml splits them.
+#   sends      all mail: a slow or dead mail server blocks only these
+#   answers    what follows a customer's answer: follow-up tasks, their emails, theme tags
+#   ticks      the scheduler's periodic passes (short; they queue the real work elsewhere)
+#   analytics  re-tagging after taxonomy edits, decline alerts (long scans)
+#   default    imports, password resets, the rest
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"outbox.tasks.send_due": {"queue": "sends"}}
+CELERY_TASK_ROUTES = {
+    "outbox.tasks.send_due": {"queue": "sends"},
+    "surveys.tasks.route_responses": {"queue": "answers"},
+    "*.tasks.tick": {"queue": "ticks"},
+    "insights.tasks.*": {"queue": "analytics"},
+}
+CELERY_ALL_QUEUES = "default,sends,answers,ticks,analytics"
 TICK_INTERVAL = timedelta(seconds=env.integer("TICK_SECONDS", 60))
 
 # What happens to a customer's answer after it is stored, in this order (surveys.answers runs them
 # after the commit, in the worker; each is called with response= and previous_category=).
 RESPONSE_CONSUMERS = [
+    "surveys.answers.latest_answer_record",  # each contact's latest relationship answer, for account figures
     "followups.services.route_response",  # tasks per category: recovery, check-in, referral, advocacy
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
 ]
