@@ -5,7 +5,8 @@ POST /api/v1/contacts/erase/  {"email": …} or {"id": …}   erase their person
 Admin tokens only; both are recorded in the audit trail.
 """
 
-from rest_framework import serializers, status
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,24 +26,23 @@ class ContactRef(serializers.Serializer):
         return data
 
 
-def _contact(user, data):
-    lookup = {"pk": data["id"]} if data.get("id") else {"email__iexact": data["email"]}
-    return scoping.contacts(user).select_related("account").filter(**lookup).first()
-
-
-def _not_found():
-    return Response({"detail": "No such contact."}, status=status.HTTP_404_NOT_FOUND)
+def _contact(request, data):
+    """The contact named by `data` (email or id) among those the token's user may see; 404 otherwise."""
+    ref = ContactRef(data=data)
+    ref.is_valid(raise_exception=True)
+    found = ref.validated_data
+    lookup = {"pk": found["id"]} if found.get("id") else {"email__iexact": found["email"]}
+    contact = scoping.contacts(request.user).select_related("account").filter(**lookup).first()
+    if contact is None:
+        raise NotFound("No such contact.")
+    return contact
 
 
 class ContactExport(StaffApiMixin, APIView):
     allowed_roles = ADMIN_ONLY
 
     def get(self, request):
-        ref = ContactRef(data=request.query_params)
-        ref.is_valid(raise_exception=True)
-        contact = _contact(request.user, ref.validated_data)
-        if contact is None:
-            return _not_found()
+        contact = _contact(request, request.query_params)
         return Response(dataprotection.contact_export(contact, actor=request.user))
 
 
@@ -50,10 +50,5 @@ class ContactErase(StaffApiMixin, APIView):
     allowed_roles = ADMIN_ONLY
 
     def post(self, request):
-        ref = ContactRef(data=request.data)
-        ref.is_valid(raise_exception=True)
-        contact = _contact(request.user, ref.validated_data)
-        if contact is None:
-            return _not_found()
-        contact = dataprotection.contact_erase(contact, actor=request.user)
+        contact = dataprotection.contact_erase(_contact(request, request.data), actor=request.user)
         return Response({"id": contact.pk, "erased_at": contact.erased_at.isoformat()})
