@@ -26,12 +26,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
 
 from config.queueing import enqueue_on_commit
 
+from .mime import smtp_bytes
 from .models import EmailStatus, MailEvent, MailEventKind, OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -289,8 +291,7 @@ class _Sender:
                 break
             row = pending.pop(0)
             try:
-                message = email_build(row)
-                self.connection.send_messages([message])
+                message = self._send_one(row)
             except Exception as exc:  # noqa: BLE001 - recorded on the row: retried, failed or bounced
                 self._failed(row, exc)
                 if _lost_connection(exc):
@@ -301,7 +302,23 @@ class _Sender:
             self._sent(row, message)
         return True
 
-    def _sent(self, row: OutgoingEmail, message: EmailMultiAlternatives) -> None:
+    def _send_one(self, row: OutgoingEmail) -> EmailMultiAlternatives | None:
+        """Hand one row to the mail server. Over SMTP, a plain message is written directly
+        (outbox/mime.py); anything else, and every ESP backend, goes through Django's EmailMessage."""
+        smtp = getattr(self.connection, "connection", None) if isinstance(self.connection, SMTPBackend) else None
+        if smtp is not None and row.body_text:
+            built = smtp_bytes(
+                subject=row.subject, from_email=row.from_email, to=row.to, text=row.body_text, html=row.body_html,
+                headers=row.headers,
+            )  # fmt: skip
+            if built is not None:
+                smtp.sendmail(built[0], [row.to], built[1])
+                return None
+        message = email_build(row)
+        self.connection.send_messages([message])
+        return message
+
+    def _sent(self, row: OutgoingEmail, message: EmailMultiAlternatives | None) -> None:
         # The hot path of a wave: one plain statement per message (the ORM's query building costs
         # more than the UPDATE itself), on PostgreSQL a prepared statement after the first few.
         status = getattr(message, "anymail_status", None)
