@@ -55,8 +55,8 @@ class OutgoingEmail(models.Model):
     email unique (e.g. one survey email per invitation), enforced by the database.
     """
 
-    key = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=32, db_index=True)
+    key = models.CharField(max_length=100)  # unique: Meta.constraints
+    kind = models.CharField(max_length=32)
     to = models.EmailField(max_length=254)
     from_email = models.CharField(max_length=320)
     subject = models.CharField(max_length=998)
@@ -73,7 +73,7 @@ class OutgoingEmail(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
 
     objects = OutgoingEmailQuerySet.as_manager()
 
@@ -84,7 +84,15 @@ class OutgoingEmail(models.Model):
             # The claim: queued rows in priority order.
             models.Index(fields=["priority", "id"], condition=models.Q(status="queued"), name="outbox_queued_claim"),
             models.Index(fields=["lease_until"], condition=models.Q(status="sending"), name="outbox_sending_lease"),
+            # ESP webhooks find the row by the ESP's message id; SMTP rows have none.
+            models.Index(
+                fields=["provider_message_id"], condition=~models.Q(provider_message_id=""), name="outbox_provider_id"
+            ),
         ]
+        # Each status change of a wave's thousands of rows rewrites every index of the table (status
+        # is indexed, so no HOT update): only the indexes that a query uses. A UniqueConstraint, not
+        # unique=True, so PostgreSQL gets no second "LIKE" index on the key.
+        constraints = [models.UniqueConstraint(fields=["key"], name="outbox_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.status})"

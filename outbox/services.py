@@ -320,7 +320,7 @@ class _Sender:
 
     def _sent(self, row: OutgoingEmail, message: EmailMultiAlternatives | None) -> None:
         # The hot path of a wave: one plain statement per message (the ORM's query building costs
-        # more than the UPDATE itself), on PostgreSQL a prepared statement after the first few.
+        # more than the UPDATE itself). A server-side prepared statement measured no difference.
         status = getattr(message, "anymail_status", None)
         with db_connection.cursor() as cursor:
             provider_id = (getattr(status, "message_id", None) or "")[:255]
