@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from config.inputs import whole_number
 
-from .models import Task
+from .models import Task, TaskStatus
 
 
 def task_list(user, filters: dict[str, str]) -> QuerySet[Task]:
@@ -29,7 +29,7 @@ def task_list(user, filters: dict[str, str]) -> QuerySet[Task]:
     elif whole_number(assignee) is not None:
         tasks = tasks.filter(assignee_id=whole_number(assignee))
     if filters.get("overdue") in ("on", "true", "1", True):
-        tasks = tasks.filter(due_at__lt=timezone.now(), first_contact_at__isnull=True, status="open")
+        tasks = tasks.filter(due_at__lt=timezone.now(), first_contact_at__isnull=True, status=TaskStatus.OPEN)
     if filters.get("account"):
         tasks = tasks.filter(account__external_id=filters["account"])
     return tasks.order_by("due_at", "pk")

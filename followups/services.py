@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from outbox.models import OutgoingEmail
 from outbox.services import email_from_templates, emails_queue_and_send
 from surveys.models import Category, Invitation, Response
+from surveys.services import invitation_fields
 
 from .models import (
     OUTCOMES_BY_QUEUE,
@@ -219,15 +220,8 @@ def _schedule_reask(task: Task, now: datetime) -> None:
         return
     send_at = now + timedelta(days=program.reask_after_days)
     invitation = Invitation.objects.create(
-        program=program,
-        stream=task.response.stream,
-        contact_id=task.contact_id,
-        account_id=task.account_id,
         properties={**task.response.invitation.properties, "reask_of_task": task.pk},
-        send_at=send_at,
-        expires_at=send_at + timedelta(days=program.link_expiry_days),
-        quiet_until=send_at + timedelta(days=program.quiet_period_days),
-        **Invitation.new_token_fields(),
+        **invitation_fields(program, task.contact, send_at),
     )
     Task.objects.filter(pk=task.pk).update(reask_invitation=invitation)
     task.reask_invitation = invitation

@@ -25,7 +25,7 @@ from .forms import (
     task_filters,
     team_staff,
 )
-from .models import SlaPolicy, Task
+from .models import SlaPolicy, Task, TaskStatus
 
 PAGE_SIZE = 25
 
@@ -56,13 +56,13 @@ def _list(request, *, title: str, defaults: dict[str, str]):
 
 @roles(*ALL_STAFF)
 def my_tasks(request):
-    return _list(request, title="My tasks", defaults={"assignee": "me", "status": "open"})
+    return _list(request, title="My tasks", defaults={"assignee": "me", "status": TaskStatus.OPEN})
 
 
 @roles(*ALL_STAFF)
 def queue(request):
     title = "All queues" if request.user.is_admin else "Team queue"
-    return _list(request, title=title, defaults={"status": "open"})
+    return _list(request, title=title, defaults={"status": TaskStatus.OPEN})
 
 
 @roles(*ALL_STAFF)

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth, TruncQuarter
 
 from accounts import scoping
 from accounts.models import Team, User
+from outbox.models import EmailStatus
 from surveys.models import Category, Response, Stream
 
 from .nps import Score
@@ -77,7 +78,7 @@ def delivery(user, filters: Filters) -> dict[str, int | float | None]:
     """Delivered invitations of the stream sent in the period, and how many were answered."""
     invitations = scoping.invitations(user).filter(
         stream=filters.stream,
-        email__status="sent",
+        email__status=EmailStatus.SENT,
         email__sent_at__gte=filters.start,
         email__sent_at__lt=filters.end,
     )
@@ -223,7 +224,7 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
     from django.db import connection
     from django.db.models import Avg, DurationField, ExpressionWrapper, F
 
-    from followups.models import Outcome, Queue
+    from followups.models import Outcome, Queue, TaskStatus
 
     tasks = scoping.tasks(user).filter(
         queue=Queue.RECOVERY,
@@ -237,7 +238,7 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
         "opened": Count("pk"),
         "contacted": Count("pk", filter=Q(first_contact_at__isnull=False)),
         "met": Count("pk", filter=Q(first_contact_at__lte=F("due_at"))),
-        "closed": Count("pk", filter=Q(status="closed")),
+        "closed": Count("pk", filter=Q(status=TaskStatus.CLOSED)),
         "recovered": Count("pk", filter=Q(outcome=Outcome.RECOVERED)),
         "reasked": Count("pk", filter=Q(outcome=Outcome.RECOVERED, reask_invitation__response__isnull=False)),
         "confirmed": Count("pk", filter=Q(outcome=Outcome.RECOVERED, reask_invitation__response__score__gte=7)),

@@ -1,6 +1,7 @@
 """Writes for surveys: waves, invitations from events, the sends a tick prepares, unsubscribes.
 
-Every path that asks a contact goes through ``invitation_fields`` and the eligibility rules in
+Every invitation — waves, events, re-asks after a recovery, previews and test sends — is made from
+``invitation_fields``; every path that asks a contact goes through it and the eligibility rules in
 ``selectors``; every email goes through the outbox with a unique key, so nothing is sent twice.
 """
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from customers.models import Account, Contact
 from customers.services import contacts_unsubscribe
-from outbox.models import OutgoingEmail
+from outbox.models import EmailStatus, OutgoingEmail
 from outbox.services import emails_queue, emails_tick, emails_wake
 
 from . import cadence
@@ -293,7 +294,7 @@ def reminders_queue(now: datetime | None = None) -> int:
                 due = list(
                     Invitation.objects.filter(
                         program=program,
-                        email__status="sent",
+                        email__status=EmailStatus.SENT,
                         email__sent_at__lte=now - timedelta(days=program.reminder_after_days),
                         reminder_email__isnull=True,
                         responded_at__isnull=True,
@@ -345,12 +346,4 @@ def test_email_send(*, program: Program, user) -> OutgoingEmail:
 
 def preview_invitation(program: Program, *, email: str = "pat@example.com", name: str = "Pat Example") -> Invitation:
     """An unsaved invitation for previews: the email exactly as a customer will see it."""
-    now = timezone.now()
-    return Invitation(
-        program=program,
-        contact=Contact(email=email, name=name, locale="en"),
-        send_at=now,
-        quiet_until=now,
-        expires_at=now + timedelta(days=program.link_expiry_days),
-        **Invitation.new_token_fields(),
-    )
+    return Invitation(**invitation_fields(program, Contact(email=email, name=name, locale="en"), timezone.now()))

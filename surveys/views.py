@@ -18,6 +18,7 @@ from config.clientip import client_ip
 from config.csp import email_html
 from config.ratelimit import over_limit
 from followups.models import detractor_sla_hours
+from outbox.models import EmailStatus
 
 from . import answers, cadence, selectors, services
 from .devices import device_class
@@ -136,7 +137,7 @@ def wave_send_now(request, pk: int):
 def wave_detail(request, pk: int):
     wave = get_object_or_404(Wave.objects.select_related("program"), pk=pk)
     progress = selectors.wave_progress(wave)
-    failed = wave.invitations.filter(email__status="failed").select_related("contact", "email")[:50]
+    failed = wave.invitations.filter(email__status=EmailStatus.FAILED).select_related("contact", "email")[:50]
     context = {
         "wave": wave,
         "progress": progress,
