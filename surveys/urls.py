@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_views, views
 
 app_name = "surveys"
 urlpatterns = [
@@ -15,9 +15,9 @@ urlpatterns = [
     path("programs/<int:pk>/send-now/", views.wave_send_now, name="wave_send_now"),
     path("waves/<int:pk>/", views.wave_detail, name="wave_detail"),
     # Customer pages
-    path("s/<str:token>/", views.answer, name="answer"),
-    path("s/<str:token>/thanks/", views.thanks, name="thanks"),
-    path("s/<str:token>/improve/", views.thanks, {"form_name": "improve"}, name="improve"),
-    path("s/<str:token>/refer/", views.thanks, {"form_name": "refer"}, name="refer"),
-    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("s/<str:token>/", public_views.answer, name="answer"),
+    path("s/<str:token>/thanks/", public_views.thanks, name="thanks"),
+    path("s/<str:token>/improve/", public_views.thanks, {"form_name": "improve"}, name="improve"),
+    path("s/<str:token>/refer/", public_views.thanks, {"form_name": "refer"}, name="refer"),
+    path("u/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
 ]

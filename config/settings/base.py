@@ -237,6 +237,8 @@ RESPONSE_CONSUMERS = [
     "followups.services.route_response",  # tasks per category: recovery, check-in, referral, advocacy
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
 ]
+# segment -> the hours within which the thank-you page promises a Detractor a call (the SLA policy)
+ANSWER_PROMISE_HOURS = "followups.models.detractor_sla_hours"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,200 @@
+"""The customers' own pages: answer, thank-you (with its follow-up forms) and unsubscribe.
+
+No login: the token in the link is the only key. Anything wrong is a friendly page with the right
+status (404 unknown, 410 closed, 429 too many attempts), never a 500 and never more detail.
+"""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from accounts.permissions import public
+from config.clientip import client_ip
+from config.ratelimit import over_limit
+
+from . import answers, services
+from .devices import device_class
+from .emails import supported_language
+from .forms import AnswerForm, ImprovementForm, ReferralForm
+from .models import Category, Invitation, Response, ReviewOffer, token_hash
+
+logger = logging.getLogger(__name__)
+
+
+def _promised_hours(segment: str) -> int:
+    """The hours within which a Detractor is promised a call (the follow-up app's SLA, named in
+    settings.ANSWER_PROMISE_HOURS so that surveys does not import the apps built on it)."""
+    return import_string(settings.ANSWER_PROMISE_HOURS)(segment)
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
+    try:
+        return Invitation.objects.select_related("program", "contact", "account").get(token_hash=token_hash(token))
+    except Invitation.DoesNotExist:
+        return None
+
+
+def _customer_page(request, invitation: Invitation | None, template: str, context=None, status: int = 200):
+    """Render a customer page in the contact's language."""
+    language = supported_language(invitation.contact.locale) if invitation else translation.get_language()
+    with translation.override(language):
+        response = render(request, template, {"invitation": invitation, **(context or {})}, status=status)
+        response["Content-Language"] = language
+    return response
+
+
+def _rate_limited(request, token: str) -> bool:
+    """Every limit that applies is counted (one cache round trip); any one over refuses the request."""
+    ip = client_ip(request)
+    if request.method == "POST":
+        limits = [
+            (f"answer-token:{token}", settings.ANSWER_RATE_PER_TOKEN),
+            (f"answer-ip:{ip}", settings.ANSWER_RATE_PER_IP),
+        ]
+    else:
+        limits = [(f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP)]
+    try:
+        return over_limit(limits)
+    except Exception as exc:  # noqa: BLE001 - the cache is down: an answer matters more than a limit
+        logger.warning("Rate limits not counted, the cache is unavailable (%s: %s).", type(exc).__name__, exc)
+        return False
+
+
+def _open_invitation(request, token: str, lookup=None) -> tuple[Invitation | None, HttpResponse | None]:
+    """The invitation behind a link, or the page that explains why it cannot be used."""
+    if _rate_limited(request, token):
+        return None, _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
+    invitation = (lookup or invitation_for_token)(token)
+    if invitation is None:
+        return None, _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
+    if invitation.contact.unsubscribed_at:
+        return None, _customer_page(request, invitation, "surveys/public/link_unsubscribed.html", status=410)
+    return invitation, None
+
+
+def _existing_response(invitation: Invitation) -> Response | None:
+    try:
+        return Response.objects.select_related("program").get(invitation=invitation)
+    except Response.DoesNotExist:
+        return None
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def answer(request, token: str):
+    """The answer page. A GET never records anything: mail scanners and previewers fetch every link."""
+    # A POST reads only what storing the answer needs (the rest loads if a page must be shown).
+    lookup = answers.invitation_for_answer if request.method == "POST" else invitation_for_token
+    invitation, refusal = _open_invitation(request, token, lookup)
+    if refusal:
+        return refusal
+    if invitation.responded_at is None and invitation.is_expired:
+        return _customer_page(request, invitation, "surveys/public/link_expired.html", status=410)
+    # A POST goes straight to the service, which locks the invitation and decides create or edit.
+    response = _existing_response(invitation) if request.method == "GET" and invitation.responded_at else None
+    if response and timezone.now() >= response.editable_until():
+        return _customer_page(request, invitation, "surveys/public/already_answered.html", {"response": response})
+    status = 200
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                answers.response_submit(
+                    invitation=invitation,
+                    score=form.cleaned_data["score"],
+                    reason=form.cleaned_data["reason"],
+                    device_class=device_class(request.headers.get("User-Agent", "")),
+                    language=supported_language(invitation.contact.locale),
+                )
+            except answers.AnswerClosed:
+                return _customer_page(request, invitation, "surveys/public/already_answered.html")
+            return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+        status = 400
+    elif response:
+        form = AnswerForm(initial={"score": response.score, "reason": response.reason})
+    else:
+        form = AnswerForm(initial={"score": _score_from_link(request.GET.get("score", ""))})
+    context = {
+        "form": form,
+        "program": invitation.program,
+        "selected": _score_from_link(str(form["score"].value() or "")),
+        "scale": range(11),
+        "response": response,
+    }
+    return _customer_page(request, invitation, "surveys/public/answer.html", context, status=status)
+
+
+def _score_from_link(value: str) -> int | None:
+    # isdigit() alone accepts "²" and other digits int() refuses: ASCII only.
+    return int(value) if value.isascii() and value.isdigit() and 0 <= int(value) <= 10 else None
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def thanks(request, token: str, form_name: str = ""):
+    """The thank-you page for the answer's category, with its follow-up forms."""
+    invitation, refusal = _open_invitation(request, token)
+    if refusal:
+        return refusal
+    response = _existing_response(invitation)
+    if response is None:
+        return redirect("surveys:answer", token=token)
+    program = response.program
+    editable = timezone.now() < response.editable_until()
+    improvement_form = ImprovementForm()
+    referral_form = ReferralForm()
+    done = request.GET.get("done", "")
+    status = 200
+    if request.method == "POST":
+        if form_name == "improve" and response.category == Category.PASSIVE:
+            improvement_form = ImprovementForm(request.POST)
+            if improvement_form.is_valid():
+                answers.response_improvement_add(response=response, text=improvement_form.cleaned_data["improvement"])
+                return redirect(reverse("surveys:thanks", args=[token]) + "?done=improvement")
+        elif form_name == "refer" and response.category == Category.PROMOTER and program.referral_enabled:
+            referral_form = ReferralForm(request.POST)
+            if referral_form.is_valid():
+                answers.referral_create(response=response, **referral_form.cleaned_data)
+                return redirect(reverse("surveys:thanks", args=[token]) + "?done=referral")
+        else:
+            return _customer_page(request, invitation, "surveys/public/link_invalid.html", status=404)
+        status = 400
+    offer_review = bool(program.review_url) and (
+        program.review_offer == ReviewOffer.EVERYONE or response.category == Category.PROMOTER
+    )
+    context = {
+        "response": response,
+        "program": program,
+        "editable": editable,
+        "sla_hours": _promised_hours(response.segment),
+        "offer_review": offer_review,
+        "improvement_form": improvement_form,
+        "referral_form": referral_form,
+        "done": done,
+    }
+    return _customer_page(request, invitation, "surveys/public/thanks.html", context, status=status)
+
+
+@public
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail clients without a CSRF token; the token authorises.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    if _rate_limited(request, token):
+        return _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        return _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
+    contact = invitation.contact
+    if request.method == "POST":
+        services.contact_unsubscribe(contact=contact)
+        return _customer_page(request, invitation, "surveys/public/unsubscribed.html", {"program": invitation.program})
+    return _customer_page(request, invitation, "surveys/public/unsubscribe.html", {"contact": contact})
