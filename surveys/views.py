@@ -1,7 +1,5 @@
 """Staff pages for programs and waves (the customers' pages are in public_views.py)."""
 
-import logging
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,8 +16,6 @@ from . import cadence, selectors, services
 from .emails import survey_email
 from .forms import ProgramForm
 from .models import Program, SkipReason, Stream, Wave
-
-logger = logging.getLogger(__name__)
 
 
 @roles(*ADMIN_ONLY)
