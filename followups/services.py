@@ -16,6 +16,7 @@ from accounts import audit
 from accounts.models import Role, User
 from outbox.models import OutgoingEmail
 from outbox.services import email_from_templates, emails_queue_and_send
+from surveys.answers import batch_memo
 from surveys.models import Category, Invitation, Response
 from surveys.services import invitation_fields
 
@@ -61,7 +62,8 @@ def task_url(task: Task) -> str:
 
 
 def due_time(queue: str, response: Response, team, start: datetime) -> datetime:
-    policy = sla_policy(response.segment)
+    # Read once per routing batch (surveys.answers.batch_memo), not once per task.
+    policy = batch_memo(f"sla:{response.segment}", lambda: sla_policy(response.segment))
     if queue == Queue.RECOVERY:
         return add_business_hours(start, policy.detractor_hours, team)
     if queue == Queue.CHECKIN:

@@ -32,7 +32,10 @@ def themes_for(text: str, themes: list[Theme]) -> list[Theme]:
 def response_tag(response: Response, *, new: bool = False) -> None:
     """Tag a response's reason (and "what would make it a 10") with every matching theme,
     replacing its earlier tags (a `new` response has none to clear)."""
-    matched = themes_for(f"{response.reason}\n{response.improvement}", list(Theme.objects.all()))
+    from surveys.answers import batch_memo
+
+    themes = batch_memo("themes", lambda: list(Theme.objects.all()))  # once per routing batch
+    matched = themes_for(f"{response.reason}\n{response.improvement}", themes)
     Through = Theme.responses.through
     if not new:
         Through.objects.filter(response_id=response.pk).delete()

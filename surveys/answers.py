@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -242,6 +243,18 @@ def consumers() -> list:
 
 
 _last_wake_slice: int | None = None
+_batch: ContextVar[dict | None] = ContextVar("routing_batch", default=None)
+
+
+def batch_memo(name: str, load):
+    """Inside a routing batch, `load()` once per batch and name (the taxonomy, the SLA policies:
+    what every response of a batch reads and nobody edits mid-batch); outside one, `load()`."""
+    memo = _batch.get()
+    if memo is None:
+        return load()
+    if name not in memo:
+        memo[name] = load()
+    return memo[name]
 
 
 def routing_wake() -> None:
@@ -272,29 +285,33 @@ def responses_route_pending(limit: int = 10_000, batch: int = 100) -> int:
     fails leaves only its response pending, for the next tick. Returns how many were routed."""
     routed, failed = 0, []
     while routed < limit:
-        with transaction.atomic():
-            pending = list(
-                Response.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("program", "team", "csm")
-                .filter(routed_at__isnull=True)
-                .exclude(pk__in=failed)
-                .order_by("updated_at", "pk")[: min(batch, limit - routed)]
-            )
-            if not pending:
-                return routed
-            done = []
-            for response in pending:
-                try:
-                    with transaction.atomic():
-                        _route(response)
-                except Exception:
-                    logger.exception("Routing response %s failed; the next tick tries again.", response.pk)
-                    failed.append(response.pk)
-                else:
-                    done.append(response.pk)
-            # The rows are locked: the category routed is the category stored.
-            Response.objects.filter(pk__in=done).update(routed_at=timezone.now(), routed_category=F("category"))
-            emails_wake()  # one sender for whatever mail the consumers queued in this batch
+        marker = _batch.set({})  # per-batch memo: batch_memo()
+        try:
+            with transaction.atomic():
+                pending = list(
+                    Response.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("program", "team", "csm")
+                    .filter(routed_at__isnull=True)
+                    .exclude(pk__in=failed)
+                    .order_by("updated_at", "pk")[: min(batch, limit - routed)]
+                )
+                if not pending:
+                    return routed
+                done = []
+                for response in pending:
+                    try:
+                        with transaction.atomic():
+                            _route(response)
+                    except Exception:
+                        logger.exception("Routing response %s failed; the next tick tries again.", response.pk)
+                        failed.append(response.pk)
+                    else:
+                        done.append(response.pk)
+                # The rows are locked: the category routed is the category stored.
+                Response.objects.filter(pk__in=done).update(routed_at=timezone.now(), routed_category=F("category"))
+                emails_wake()  # one sender for whatever mail the consumers queued in this batch
+        finally:
+            _batch.reset(marker)
         routed += len(done)
     return routed
 
