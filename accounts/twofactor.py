@@ -29,10 +29,6 @@ def login_username(request, credentials) -> str:
     return str(value).strip().lower()
 
 
-def required_for(user) -> bool:
-    return SecuritySettings.current().require_two_factor or user_has_device(user, confirmed=True)
-
-
 class TwoFactorMiddleware:
     """Send signed-in staff who owe a second factor to the code (or setup) page."""
 
