@@ -43,7 +43,8 @@ class AuditMiddleware:
             _client_ip.reset(marker)
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A value as JSON can hold it (dates as ISO text, decimals as text, rows as their ids)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
@@ -51,9 +52,9 @@ def _json(value: Any) -> Any:
     if isinstance(value, decimal.Decimal | uuid.UUID | datetime.timedelta):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_json(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, models.Model):
         return value.pk
     return str(value)
@@ -68,7 +69,7 @@ def snapshot(obj: models.Model | None, fields: Iterable[str] | None = None) -> d
     for field in obj._meta.concrete_fields:
         if field.name in SECRET_FIELDS or (wanted is not None and field.name not in wanted):
             continue
-        values[field.name] = _json(field.value_from_object(obj))
+        values[field.name] = json_value(field.value_from_object(obj))
     for field in obj._meta.many_to_many:
         if (wanted is None or field.name in wanted) and obj.pk is not None:
             values[field.name] = sorted(o.pk for o in field.value_from_object(obj))
@@ -92,8 +93,8 @@ def record(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None and target.pk is not None else "",
         target_label=(label or (str(target) if target is not None else ""))[:200],
-        before=_json(before) if before is not None else None,
-        after=_json(after) if after is not None else None,
+        before=json_value(before) if before is not None else None,
+        after=json_value(after) if after is not None else None,
         ip=_client_ip.get(),
     )
 

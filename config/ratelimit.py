@@ -38,8 +38,9 @@ def over_limit(limits: list[tuple[str, str]], *, now: float | None = None) -> bo
     if isinstance(cache, RedisCache):
         pipe = _redis(cache).pipeline(transaction=False)
         for key, _, period in counters:
-            pipe.incr(cache.make_key(key))
-            pipe.expire(cache.make_key(key), period + 1)
+            stored = cache.make_key(key)
+            pipe.incr(stored)
+            pipe.expire(stored, period + 1)
         counts = pipe.execute()[0::2]
     else:
         counts = []

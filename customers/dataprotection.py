@@ -83,7 +83,7 @@ def contact_export(contact: Contact, *, actor=None) -> dict[str, Any]:
     from surveys.models import Event, Invitation, Referral, Response
 
     def rows(qs, fields):
-        return [{f: audit._json(v) for f, v in row.items()} for row in qs.values(*fields)]
+        return [{f: audit.json_value(v) for f, v in row.items()} for row in qs.values(*fields)]
 
     data = {
         "exported_at": timezone.now().isoformat(),

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from outbox.services import email_from_templates, emails_queue_and_send
+from surveys.answers import batch_memo
 from surveys.cadence import quarter_label, quarter_start
 from surveys.models import Response, Stream
 
@@ -32,8 +33,6 @@ def themes_for(text: str, themes: list[Theme]) -> list[Theme]:
 def response_tag(response: Response, *, new: bool = False) -> None:
     """Tag a response's reason (and "what would make it a 10") with every matching theme,
     replacing its earlier tags (a `new` response has none to clear)."""
-    from surveys.answers import batch_memo
-
     themes = batch_memo("themes", lambda: list(Theme.objects.all()))  # once per routing batch
     matched = themes_for(f"{response.reason}\n{response.improvement}", themes)
     Through = Theme.responses.through
