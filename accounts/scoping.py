@@ -55,7 +55,9 @@ TEAM_PATHS = {
     "surveys.invitation": "account__team",
     "surveys.event": "account__team",
     "surveys.response": "team",
+    "surveys.latestanswer": "response__team",  # a contact's latest answer, visible with the answer
     "followups.task": "team",
+    "insights.dailycount": "team",  # the rollups of responses, by answer-time team like them
 }
 
 

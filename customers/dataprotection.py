@@ -44,7 +44,7 @@ def contact_erase(contact: Contact, *, actor=None, reason: str = "request") -> C
     now = timezone.now()
     responses = Response.objects.filter(contact=contact)
     Referral.objects.filter(response__in=responses).delete()
-    responses.update(reason="", improvement="", agent="")
+    responses.update(reason="", improvement="", agent="", updated_at=now)  # the rollups see the change
     tasks = Task.objects.filter(response__contact=contact)
     tasks.update(outcome_detail="")
     TaskEvent.objects.filter(task__in=tasks).update(text="", data={})
@@ -153,7 +153,7 @@ def retention_apply(now: datetime | None = None) -> dict[str, int]:
     old = Response.objects.filter(submitted_at__lt=cutoff).exclude(reason="", improvement="", agent="")
     with transaction.atomic():
         Referral.objects.filter(response__submitted_at__lt=cutoff).delete()
-        anonymised = old.update(reason="", improvement="", agent="")
+        anonymised = old.update(reason="", improvement="", agent="", updated_at=timezone.now())
     stale = (
         Contact.objects.filter(erased_at__isnull=True, created_at__lt=cutoff)
         .annotate(last_sent=Max("invitations__send_at"), last_answer=Max("responses__submitted_at"))

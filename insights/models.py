@@ -65,3 +65,41 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension} {self.value}: decline to {self.period}"
+
+
+class DailyCount(models.Model):
+    """How many responses of one day (in TIME_ZONE), stream and answer-time team gave one score, and
+    how many of them wrote a reason: in all (``dimension`` '') and per value of each segment
+    dimension (the snapshot column; ids as text for CSM and team, '' for none).
+
+    Rebuilt per day from the responses by ``insights.rollups``, never incremented, so a rebuilt day
+    is exact; the figures read it for sealed days only."""
+
+    day = models.DateField()
+    stream = models.CharField(max_length=16)
+    # No database constraint: a deleted team leaves its id here until the daily comparison rebuilds the days.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    dimension = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    score = models.PositiveSmallIntegerField()
+    responses = models.PositiveIntegerField()
+    commented = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["stream", "dimension", "value", "day"], name="dailycount_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stream} {self.dimension or 'all'}={self.value}: {self.responses} × {self.score}"
+
+
+class RollupState(models.Model):
+    """The one row saying how far the daily rollups reach; locked by whoever rebuilds them."""
+
+    built_through = models.DateField(null=True, help_text="Days before this one are in the rollups.")
+    checked_at = models.DateTimeField(null=True, help_text="Responses changed since are looked at next.")
+    verified_on = models.DateField(null=True, help_text="The day every rolled-up day was last compared.")
+
+    def __str__(self) -> str:
+        return f"Rollups through {self.built_through}"

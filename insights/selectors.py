@@ -3,16 +3,17 @@ dashboard, the API and the exports call these same functions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Aggregate, Count, Q, QuerySet
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
+from django.utils import timezone
 
 from accounts import scoping
 from accounts.models import Team, User
 from outbox.models import EmailStatus
-from surveys.models import Category, Response, Stream
+from surveys.models import Category, LatestAnswer, Response, Stream, category_for
 
 from .nps import Score
 
@@ -41,7 +42,16 @@ class Filters:
             raise ValueError(f"Unknown stream {self.stream!r}")
 
     def lookups(self) -> dict[str, str]:
-        return {(f"{k}_id" if k in ("csm", "team") else k): v for k, v in self.dims.items() if k in DIMENSIONS}
+        return {dimension_column(k): v for k, v in self.dims.items() if k in DIMENSIONS}
+
+
+def dimension_column(dimension: str) -> str:
+    """The response column holding a dimension's snapshot value."""
+    return f"{dimension}_id" if dimension in ("csm", "team") else dimension
+
+
+def scores_of(category: str) -> list[int]:
+    return [n for n in range(11) if category_for(n) == category]
 
 
 def dimensions_for(stream: str) -> dict[str, str]:
@@ -65,13 +75,115 @@ class Overview:
 
 def overview(qs: QuerySet[Response]) -> Overview:
     """Score, the 0–10 distribution and the comment rate in one pass over the responses."""
+    return _overview(*_distribution(qs))
+
+
+def _distribution(qs: QuerySet[Response]) -> tuple[list[int], int]:
     counts = qs.aggregate(
         **{f"s{n}": Count("pk", filter=Q(score=n)) for n in range(11)},
         commented=Count("pk", filter=~Q(reason="")),
     )
-    dist = [counts[f"s{n}"] for n in range(11)]
-    score = Score(promoters=sum(dist[9:]), passives=sum(dist[7:9]), detractors=sum(dist[:7]))
-    return Overview(score, dist, counts["commented"] / score.responses if score.responses else None)
+    return [counts[f"s{n}"] for n in range(11)], counts["commented"]
+
+
+def _overview(distribution: list[int], commented: int) -> Overview:
+    score = Score(**{f"{c}s": sum(distribution[n] for n in scores_of(c)) for c in Category.values})
+    return Overview(score, distribution, commented / score.responses if score.responses else None)
+
+
+# The dashboard's figures: sealed days from the daily rollups (insights.rollups), the rest from the
+# responses, so each costs what the days and segments cost. Exact in every state of the rollups.
+
+
+def _split(filters: Filters) -> tuple[tuple[date, date] | None, Filters | None, tuple[str, str]]:
+    """The rolled-up days [first, end) the figures may read, the filters left for the responses, and
+    the (dimension, value) the rollup rows are read for: ("", "") for all, or the one dimension filter
+    (team aside, a column of the rollups); with two, or days not whole, everything is read from the responses."""
+    from .models import RollupState
+
+    tz = timezone.get_default_timezone()
+    start, end = filters.start.astimezone(tz), filters.end.astimezone(tz)
+    narrowing = sorted(set(filters.dims) - {"team"})
+    built = None
+    if len(narrowing) <= 1 and start.time() == time(0) and end.time() == time(0):
+        built = RollupState.objects.filter(pk=1).values_list("built_through", flat=True).first()
+    if built is None or start.date() >= built:
+        return None, filters, ("", "")
+    key = (narrowing[0], filters.dims[narrowing[0]]) if narrowing else ("", "")
+    rest = replace(filters, start=datetime.combine(built, time(0), tzinfo=tz)) if end.date() > built else None
+    return (start.date(), min(end.date(), built)), rest, key
+
+
+def _daily(user, filters: Filters, days: tuple[date, date], dimension: str, value: str | None) -> QuerySet:
+    """The rollup rows of the days for one dimension ('' for all responses), one value of it or all."""
+    from .models import DailyCount
+
+    rows = DailyCount.objects.filter(stream=filters.stream, dimension=dimension, day__gte=days[0], day__lt=days[1])
+    if value is not None:
+        rows = rows.filter(value=value)
+    if "team" in filters.dims:
+        rows = rows.filter(team_id=filters.dims["team"])
+    return scoping.visible(user, rows).order_by()
+
+
+def _by_category() -> dict:
+    """Rollup rows summed into the three categories."""
+    return {f"{c}s": Sum("responses", filter=Q(score__in=scores_of(c)), default=0) for c in Category.values}
+
+
+def summary(user, filters: Filters) -> Overview:
+    """The overview of the user's responses under the filters."""
+    days, rest, key = _split(filters)
+    distribution, commented = [0] * 11, 0
+    if days:
+        for row in _daily(user, filters, days, *key).values("score").annotate(n=Sum("responses"), c=Sum("commented")):
+            distribution[row["score"]] += row["n"]
+            commented += row["c"]
+    if rest:
+        more, more_commented = _distribution(responses(user, rest))
+        distribution = [a + b for a, b in zip(distribution, more, strict=True)]
+        commented += more_commented
+    return _overview(distribution, commented)
+
+
+def score_trend(user, filters: Filters, period: str = "month") -> list[tuple[datetime, Score]]:
+    """The NPS per month (or quarter) of the user's responses under the filters."""
+    days, rest, key = _split(filters)
+    merged: dict[datetime, Score] = {}
+    if days:
+        trunc = TruncQuarter if period == "quarter" else TruncMonth
+        rows = _daily(user, filters, days, *key).annotate(period=trunc("day")).values("period")
+        tz = timezone.get_default_timezone()
+        for row in rows.annotate(**_by_category()):
+            start = datetime.combine(row.pop("period"), time(0), tzinfo=tz)
+            merged[start] = Score(**row)
+    if rest:
+        for start, score in trend(responses(user, rest), period):
+            merged[start] = _add(merged.get(start), score)
+    return sorted(merged.items())
+
+
+def segments(user, filters: Filters, dimension: str) -> list[tuple[str, str, Score]]:
+    """(value, label, score) per value of the dimension among the user's responses under the filters."""
+    days, rest, (narrowed, value) = _split(filters)
+    if narrowed and narrowed != dimension:  # two dimensions at once: not in the rollups
+        days, rest = None, filters
+    merged: dict[str, Score] = {}
+    if days:
+        rows = _daily(user, filters, days, dimension, value if narrowed else None)
+        for row in rows.values("value").annotate(**_by_category()):
+            value = row.pop("value")
+            merged[value] = Score(**row)
+    if rest:
+        for value, score in _segment_rows(responses(user, rest), dimension):
+            merged[value] = _add(merged.get(value), score)
+    return _labelled(dimension, merged)
+
+
+def _add(one: Score | None, other: Score) -> Score:
+    if one is None:
+        return other
+    return Score(one.promoters + other.promoters, one.passives + other.passives, one.detractors + other.detractors)
 
 
 def delivery(user, filters: Filters) -> dict[str, int | float | None]:
@@ -96,19 +208,22 @@ def trend(qs: QuerySet[Response], period: str = "month") -> list[tuple[datetime,
 
 def segment_table(qs: QuerySet[Response], dimension: str) -> list[tuple[str, str, Score]]:
     """(value, label, score) per value of the dimension."""
-    column = f"{dimension}_id" if dimension in ("csm", "team") else dimension
+    return _labelled(dimension, dict(_segment_rows(qs, dimension)))
+
+
+def _segment_rows(qs: QuerySet[Response], dimension: str) -> list[tuple[str, Score]]:
+    column = dimension_column(dimension)
     rows = qs.order_by().values(column).annotate(**SCORE_COUNTS)
-    names = {}
+    return [("" if (value := row.pop(column)) is None else str(value), Score(**row)) for row in rows]
+
+
+def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, Score]]:
+    names: dict[str, str] = {}
     if dimension == "csm":
-        names = {u.pk: str(u) for u in User.objects.all()}
+        names = {str(u.pk): str(u) for u in User.objects.all()}
     elif dimension == "team":
-        names = {t.pk: t.name for t in Team.objects.all()}
-    table = []
-    for row in rows:
-        value = row.pop(column)
-        label = names.get(value, value) if names else value
-        table.append(("" if value is None else str(value), str(label or "(none)"), Score(**row)))
-    return table
+        names = {str(t.pk): t.name for t in Team.objects.all()}
+    return [(value, str(names.get(value, value) or "(none)"), score) for value, score in scores.items()]
 
 
 def theme_table(qs: QuerySet[Response]) -> list[dict]:
@@ -219,7 +334,8 @@ def accounts_at_risk(user, today, days: int = 90) -> QuerySet:
 
 
 def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
-    """Per team (or CSM): Detractor tasks opened, SLA met %, median hours to first contact,
+    """Per team (or CSM): Detractor tasks opened, SLA met % (of the tasks whose SLA is decided:
+    contacted, or closed or due without contact; None before any is), median hours to first contact,
     recovered % and confirmed-recovered %. Counted in the database."""
     from django.db import connection
     from django.db.models import Avg, DurationField, ExpressionWrapper, F
@@ -238,6 +354,11 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
         "opened": Count("pk"),
         "contacted": Count("pk", filter=Q(first_contact_at__isnull=False)),
         "met": Count("pk", filter=Q(first_contact_at__lte=F("due_at"))),
+        # The SLA is decided once the customer was contacted, or the task was closed or fell due without it.
+        "decided": Count(
+            "pk",
+            filter=Q(first_contact_at__isnull=False) | Q(status=TaskStatus.CLOSED) | Q(due_at__lt=timezone.now()),
+        ),
         "closed": Count("pk", filter=Q(status=TaskStatus.CLOSED)),
         "recovered": Count("pk", filter=Q(outcome=Outcome.RECOVERED)),
         "reasked": Count("pk", filter=Q(outcome=Outcome.RECOVERED, reask_invitation__response__isnull=False)),
@@ -249,8 +370,7 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
     rows = list(tasks.order_by().values(key).annotate(**aggregates).order_by(key))
     for row in rows:
         row["name"] = row.pop(key) or "(none)"
-        due_known = row["opened"]
-        row["sla_met"] = row["met"] / due_known if due_known else None
+        row["sla_met"] = row["met"] / row["decided"] if row["decided"] else None
         row["recovered_rate"] = row["recovered"] / row["closed"] if row["closed"] else None
         row["confirmed_rate"] = row["confirmed"] / row["reasked"] if row["reasked"] else None
         typical = row.get("median_to_contact") or row["mean_to_contact"]
@@ -259,25 +379,40 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
 
 
 def outcomes_by_category(user) -> list[dict]:
-    """Churn and retention of accounts by the category of their latest relationship answer."""
+    """Churn and retention of accounts by the category of the account's latest relationship answer,
+    each account counted once; accounts without an answer in a row of their own (category None)."""
+    from django.db.models import OuterRef, Subquery
+
     from customers.models import AccountStatus
 
+    latest = (
+        scoping.visible(user, LatestAnswer.objects.filter(account=OuterRef("pk")))
+        .order_by("-submitted_at")
+        .values("response__category")[:1]
+    )
     rows = (
-        latest_relationship_answers(user)
+        scoping.accounts(user)
+        .annotate(category=Subquery(latest))
         .order_by()
         .values("category")
-        .annotate(
-            accounts=Count("account", distinct=True),
-            churned=Count("account", filter=Q(account__status=AccountStatus.CHURNED), distinct=True),
-        )
+        .annotate(accounts=Count("pk"), churned=Count("pk", filter=Q(status=AccountStatus.CHURNED)))
     )
     out = []
     for row in rows:
         row["churn_rate"] = row["churned"] / row["accounts"] if row["accounts"] else None
         row["retention_rate"] = 1 - row["churn_rate"] if row["churn_rate"] is not None else None
         out.append(row)
-    order = [Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER]
+    order = [Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER, None]
     return sorted(out, key=lambda r: order.index(r["category"]))
+
+
+def accounts_answered(user) -> QuerySet:
+    """The accounts with a relationship answer the user may see."""
+    from django.db.models import Exists, OuterRef
+
+    return scoping.accounts(user).filter(
+        Exists(scoping.visible(user, LatestAnswer.objects.filter(account=OuterRef("pk"))))
+    )
 
 
 class Median(Aggregate):

@@ -47,15 +47,15 @@ SORTS = {"nps": lambda r: r[2].nps or -999, "n": lambda r: r[2].responses, "name
 @roles(*ALL_STAFF)
 @with_filters()
 def dashboard(request, filters, period):
-    qs = selectors.responses(request.user, filters)
-    overview = selectors.overview(qs)
+    overview = selectors.summary(request.user, filters)
     score = overview.score
     dimensions = selectors.dimensions_for(filters.stream)
     by = request.GET.get("by") if request.GET.get("by") in dimensions else "segment"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "n"
-    table = sorted(selectors.segment_table(qs, by), key=SORTS[sort], reverse=sort != "name")
+    table = sorted(selectors.segments(request.user, filters, by), key=SORTS[sort], reverse=sort != "name")
     grain = "quarter" if request.GET.get("grain") == "quarter" else "month"
     delivery = selectors.delivery(request.user, filters)
+    qs = selectors.responses(request.user, filters)  # themes are read from the responses themselves
     segment = filters.dims.get("segment", "")
     context = {
         "filters": filters,
@@ -67,7 +67,7 @@ def dashboard(request, filters, period):
         "margin": display(score.margin),
         "small_sample": score.responses < SMALL_SAMPLE,
         "bars": charts.bars(overview.distribution),
-        "trend": charts.trend(selectors.trend(qs, grain)),
+        "trend": charts.trend(selectors.score_trend(request.user, filters, grain)),
         "grain": grain,
         "delivery": delivery,
         "low_rate": delivery["rate"] is not None and delivery["rate"] < LOW_RESPONSE_RATE,
@@ -133,7 +133,7 @@ def export_responses(request, filters, period):
     rows = (
         [r.submitted_at.isoformat(), r.stream, r.program.name, r.account.name, r.account.external_id,
          r.contact.email, r.score, r.category, r.reason,
-         *[getattr(r, f"{d}_id" if d in ("csm", "team") else d) for d in selectors.dimensions_for(filters.stream)]]
+         *[getattr(r, selectors.dimension_column(d)) for d in selectors.dimensions_for(filters.stream)]]
         for r in qs.iterator(chunk_size=2000)
     )  # fmt: skip
     audit.record(request.user, "export.responses", label=f"Responses, {filters.stream}", after=request.GET.dict())
@@ -160,11 +160,7 @@ def export_tasks(request):
 @with_filters(back="insights:accounts")
 def accounts(request, filters, period):
     """Accounts (B2B): account NPS and coverage, accounts at risk, loop metrics, outcomes."""
-    from django.db.models import Exists, OuterRef
-
-    answered = scoping.responses(request.user).filter(account=OuterRef("pk"), stream=Stream.RELATIONSHIP)
-    visible = scoping.accounts(request.user).filter(Exists(answered))
-    page = Paginator(visible.order_by("name"), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.accounts_answered(request.user).order_by("name"), 50).get_page(request.GET.get("page"))
     table = selectors.account_table(request.user, [a.pk for a in page])
     rows = [(a, table.get(a.pk)) for a in page]
     by = "csm" if request.GET.get("loop_by") == "csm" else "team"

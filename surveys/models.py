@@ -397,6 +397,7 @@ class Response(models.Model):
             models.Index(fields=["stream", "submitted_at"]),
             models.Index(fields=["account", "submitted_at"]),
             models.Index(fields=["updated_at"], condition=models.Q(routed_at__isnull=True), name="response_unrouted"),
+            models.Index(fields=["updated_at"], name="response_updated"),  # changes the rollups re-read
         ]
 
     def __str__(self) -> str:
@@ -438,6 +439,9 @@ class LatestAnswer(models.Model):
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="latest_for")
     account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="+")
     submitted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "submitted_at"], name="latestanswer_account_time")]
 
     def __str__(self) -> str:
         return f"Latest answer of contact {self.contact_id}"

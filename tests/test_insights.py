@@ -145,7 +145,7 @@ def test_segments_trend_and_filters_in_the_database(client, admin_user, django_a
     for score, region, days in [(10, "EMEA", 40), (9, "EMEA", 40), (2, "APAC", 10), (8, "APAC", 10)]:
         answer(score, account=AccountFactory(region=region), when=now - timedelta(days=days))
     client.force_login(admin_user)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):  # 3 of them: how far the rollups reach
         context = figures(client, "relationship", by="region", sort="name")
     rows = {label: (s, shown) for _value, label, s, shown, _m in context["table"]}
     assert rows["EMEA"] == (Score(2, 0, 0), 100) and rows["APAC"] == (Score(0, 1, 1), -50)
@@ -358,6 +358,25 @@ def test_loop_metrics_per_team(client, admin_user, contact, csm):
     assert row["sla_met"] == pytest.approx(1 / 3)
     assert row["recovered_rate"] == pytest.approx(1 / 2)
     assert row["hours_to_contact"] is not None
+
+
+def test_sla_met_counts_only_decided_tasks_and_outcomes_count_each_account_once(client, admin_user, contact):
+    from customers.models import AccountStatus
+
+    answer(1, account=contact.account)  # a recovery task, not contacted, not yet due
+    client.force_login(admin_user)
+    context = client.get(reverse("insights:accounts"), {"period": "30d"}).context
+    (row,) = context["loop"]
+    assert row["opened"] == 1 and row["sla_met"] is None  # not "0 %" on a fresh install
+    assert "—" in client.get(reverse("insights:accounts")).content.decode()
+    two_contacts = AccountFactory(status=AccountStatus.CHURNED)
+    answer(2, account=two_contacts)
+    answer(10, account=two_contacts)  # the later answer decides the account's row
+    AccountFactory(status=AccountStatus.CHURNED)  # never answered
+    outcomes = {r["category"]: r for r in client.get(reverse("insights:accounts")).context["outcomes"]}
+    assert outcomes["promoter"]["accounts"] == 1 and outcomes["promoter"]["churned"] == 1
+    assert outcomes["detractor"]["accounts"] == 1 and outcomes["detractor"]["churned"] == 0
+    assert outcomes[None]["accounts"] == 1 and outcomes[None]["churned"] == 1
 
 
 def test_outcomes_by_category(client, admin_user):

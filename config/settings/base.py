@@ -286,4 +286,6 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-tick": {"task": "accounts.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     # Quarter-level declines change slowly: look once an hour (the constraint keeps one alert each).
     "insights-declines": {"task": "insights.tasks.check_declines", "schedule": 3600},
+    # The dashboard's daily rollups: new sealed days once a day matter; changed ones within minutes.
+    "insights-rollups": {"task": "insights.tasks.refresh_rollups", "schedule": 300},
 }
