@@ -3,7 +3,8 @@ from django import forms
 from accounts.models import User
 from customers.models import Segment
 
-from .models import Outcome, OutreachChannel, Queue, SlaPolicy, TaskStatus
+from . import loop
+from .models import LoopTemplate, Outcome, OutreachChannel, Queue, SlaPolicy, TaskStatus
 
 
 class TaskFilterForm(forms.Form):
@@ -102,6 +103,37 @@ class CloseForm(forms.Form):
 class LoopEmailForm(forms.Form):
     subject = forms.CharField(max_length=200)
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 10}), max_length=10_000)
+
+    def _filled(self, name: str) -> str:
+        value = self.cleaned_data[name]
+        if unfilled := loop.blanks(value):
+            raise forms.ValidationError(f"Replace {', '.join(unfilled)} with your own words before sending.")
+        return value
+
+    def clean_subject(self) -> str:
+        return self._filled("subject")
+
+    def clean_body(self) -> str:
+        return self._filled("body")
+
+
+class LoopTemplateForm(forms.ModelForm):
+    class Meta:
+        model = LoopTemplate
+        fields = ["subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 9})}
+
+    def clean(self):
+        data = super().clean()
+        for name in ("subject", "body"):
+            if unknown := loop.unknown_fields(data.get(name) or ""):
+                braced = ", ".join(f"{{{f}}}" for f in unknown)
+                known = ", ".join(f"{{{f}}}" for f in loop.MERGE_FIELDS)
+                self.add_error(name, f"Unknown merge field {braced}; use {known}.")
+        return data
+
+
+LoopTemplateFormSet = forms.modelformset_factory(LoopTemplate, form=LoopTemplateForm, extra=0)
 
 
 class SlaPolicyForm(forms.ModelForm):

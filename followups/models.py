@@ -222,3 +222,22 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for {self.user_id} on {self.day}"
+
+
+class LoopTemplate(models.Model):
+    """The close-the-loop email a CSM starts from, per queue (so per category: recovery for
+    Detractors, check-in for Passives, referral and advocacy for Promoters), edited by Admins.
+
+    ``{first_name}``-style merge fields are filled in when the draft opens; ``[[…]]`` marks a blank
+    the CSM must write, and a message still holding one is refused (``followups.loop``)."""
+
+    queue = models.CharField(max_length=16, choices=Queue.choices, unique=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=10_000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["queue"]
+
+    def __str__(self) -> str:
+        return f"Close-the-loop template for {self.get_queue_display()}"

@@ -20,6 +20,7 @@ from surveys.answers import batch_memo
 from surveys.models import Category, Invitation, Response
 from surveys.services import invitation_fields
 
+from . import loop
 from .models import (
     OUTCOMES_BY_QUEUE,
     DigestSent,
@@ -230,24 +231,12 @@ def _schedule_reask(task: Task, now: datetime) -> None:
     _event(task, EventKind.REASKED, None, f"The contact will be asked again on {send_at:%Y-%m-%d}.")
 
 
-def close_the_loop_default(task: Task, sender: User) -> dict[str, str]:
-    """The close-the-loop email's editable subject and body, signed by the CSM."""
-    first = task.contact.first_name or task.contact.name or ""
-    product = task.response.program.product_name
-    body = (
-        f"Hi {first},\n\n"
-        f"Thank you for telling us what you think of {product}. We read every answer, and yours went "
-        "straight to the team that can act on it.\n\n"
-        "Here is what we did: …\n\n"
-        f"If there is anything else, just reply to this email.\n\n{sender.get_full_name()}"
-    )
-    return {"subject": f"Following up on your feedback about {product}", "body": body}
-
-
 def loop_email_send(*, task: Task, actor: User, subject: str, body: str) -> OutgoingEmail:
     """Send the contact the CSM's close-the-loop message through the outbox; recorded on the task."""
     if not subject.strip() or not body.strip():
         raise TaskError("The email needs a subject and a message.")
+    if unfilled := loop.blanks(subject + "\n" + body):
+        raise TaskError(f"Replace {', '.join(unfilled)} with your own words before sending.")
     count = task.events.filter(kind=EventKind.EMAIL).count()
     row = email_from_templates(
         "close_the_loop",

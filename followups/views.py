@@ -12,12 +12,13 @@ from accounts.permissions import ADMIN_ONLY, ALL_STAFF, MANAGERS, roles
 from config.inputs import safe_next, whole_number
 from customers.models import Segment
 
-from . import selectors, services
+from . import loop, selectors, services
 from .forms import (
     AssignForm,
     BulkAssignForm,
     CloseForm,
     LoopEmailForm,
+    LoopTemplateFormSet,
     NoteForm,
     OutreachForm,
     SlaPolicyFormSet,
@@ -25,7 +26,7 @@ from .forms import (
     task_filters,
     team_staff,
 )
-from .models import SlaPolicy, Task, TaskStatus
+from .models import LoopTemplate, SlaPolicy, Task, TaskStatus
 
 PAGE_SIZE = 25
 
@@ -158,7 +159,7 @@ def task_close(request, pk: int):
 @roles(*ALL_STAFF)
 def task_email(request, pk: int):
     task = _task_or_404(request, pk)
-    form = LoopEmailForm(request.POST or None, initial=services.close_the_loop_default(task, request.user))
+    form = LoopEmailForm(request.POST or None, initial=loop.draft(task, request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.loop_email_send(task=task, actor=request.user, **form.cleaned_data)
@@ -209,3 +210,19 @@ def sla_policies(request):
         messages.success(request, "SLA policies saved. New tasks use them; open tasks keep their due times.")
         return redirect("followups:sla_policies")
     return render(request, "followups/sla_policies.html", {"formset": formset})
+
+
+@roles(*ADMIN_ONLY)
+def loop_templates(request):
+    loop.templates()  # one per queue, the defaults on first use
+    formset = LoopTemplateFormSet(request.POST or None, queryset=LoopTemplate.objects.all())
+    if request.method == "POST" and formset.is_valid():
+        before = {t.queue: audit.snapshot(t, ["subject", "body"]) for t in LoopTemplate.objects.all()}
+        formset.save()
+        after = {t.queue: audit.snapshot(t, ["subject", "body"]) for t in LoopTemplate.objects.all()}
+        if before != after:
+            audit.record(request.user, "loop_template.update", label="Close-the-loop templates", before=before,
+                         after=after)  # fmt: skip
+        messages.success(request, "Templates saved. New close-the-loop drafts start from them.")
+        return redirect("followups:loop_templates")
+    return render(request, "followups/loop_templates.html", {"formset": formset, "fields": loop.MERGE_FIELDS})

@@ -172,7 +172,7 @@ def test_the_close_the_loop_email_goes_through_the_outbox(client, contact, csm):
     task = Task.objects.get()
     client.force_login(csm)
     form = client.get(reverse("followups:task_email", args=[task.pk])).content.decode()
-    assert "Hi Pat," in form and csm.get_full_name() in form
+    assert "Hi Pat," in form and csm.get_full_name() in form and "[[" in form
     mail.outbox.clear()
     page = client.post(
         reverse("followups:task_email", args=[task.pk]),
@@ -186,6 +186,47 @@ def test_the_close_the_loop_email_goes_through_the_outbox(client, contact, csm):
     assert "We fixed &lt;the&gt; export." in message.alternatives[0][0]
     assert message.extra_headers["Reply-To"] == csm.email
     assert task.events.filter(kind=EventKind.EMAIL, actor=csm).count() == 1
+
+
+def test_a_draft_with_an_unfilled_blank_is_refused_field_by_field(client, contact, csm):
+    answer(contact, 2)
+    task = Task.objects.get()
+    client.force_login(csm)
+    url = reverse("followups:task_email", args=[task.pk])
+    draft = client.get(url).context["form"].initial
+    assert "[[" in draft["body"] and "{" not in draft["body"]  # merge fields filled, the blank left to write
+    mail.outbox.clear()
+    page = client.post(url, draft)
+    assert page.status_code == 200 and not mail.outbox
+    assert "with your own words before sending" in page.context["form"].errors["body"][0]
+    assert not task.events.filter(kind=EventKind.EMAIL).exists()
+    with pytest.raises(services.TaskError, match="own words"):  # the service refuses it too (API, imports)
+        services.loop_email_send(task=task, actor=csm, subject="Hi", body="Here is what we did: [[fill me]]")
+    filled = {**draft, "body": draft["body"].replace(draft["body"][draft["body"].index("[[") :], "We called you.")}
+    assert client.post(url, filled).status_code == 302 and len(mail.outbox) == 1
+
+
+def test_admins_edit_the_close_the_loop_templates(client, admin_user, contact, csm):
+    from followups.models import LoopTemplate
+
+    client.force_login(admin_user)
+    page = client.get(reverse("followups:loop_templates"))
+    forms = page.context["formset"].forms
+    assert [f.instance.queue for f in forms] == ["advocacy", "checkin", "recovery", "referral"]
+    data = {"form-TOTAL_FORMS": "4", "form-INITIAL_FORMS": "4"}
+    for i, form in enumerate(forms):
+        data |= {f"form-{i}-id": form.instance.pk, f"form-{i}-subject": form.instance.subject,
+                 f"form-{i}-body": form.instance.body}  # fmt: skip
+    recovery = [f.instance.queue for f in forms].index("recovery")
+    refused = client.post(reverse("followups:loop_templates"), {**data, f"form-{recovery}-body": "Hi {firstname}"})
+    assert "Unknown merge field {firstname}" in refused.content.decode()
+    body = "Dear {first_name} at {account}, you gave us {score}. [[what we did]]"
+    assert client.post(reverse("followups:loop_templates"), {**data, f"form-{recovery}-body": body}).status_code == 302
+    assert LoopTemplate.objects.get(queue="recovery").body == body
+    answer(contact, 4)
+    client.force_login(csm)
+    draft = client.get(reverse("followups:task_email", args=[Task.objects.get().pk])).context["form"].initial
+    assert draft["body"] == f"Dear Pat at {contact.account.name}, you gave us 4. [[what we did]]"
 
 
 def test_the_daily_digest_goes_once_a_day(contact, csm):

@@ -72,7 +72,8 @@ EXPECTED_ADMIN_ONLY = {
     "accounts:token_list", "accounts:token_revoke", "surveys:program_list", "surveys:program_create",
     "surveys:program_detail", "surveys:program_edit", "surveys:program_toggle", "surveys:program_preview",
     "surveys:program_preview_html", "surveys:program_test_send", "surveys:wave_send_now", "surveys:wave_detail",
-    "followups:sla_policies", "insights:themes", "accounts:security", "accounts:lockout_reset",
+    "followups:sla_policies", "followups:loop_templates", "insights:themes", "accounts:security",
+    "accounts:lockout_reset",
     "accounts:user_two_factor_reset", "accounts:audit_list", "customers:contact_export", "customers:contact_erase",
 }  # fmt: skip
 
