@@ -28,8 +28,10 @@ run: $(VENV)/.runtime ## Install, load demo data, serve on http://127.0.0.1:8000
 	@echo ""
 	@echo "  Rebound runs at http://$(HOST):$(PORT)/  (outbox: http://$(HOST):$(PORT)/outbox/). Ctrl-C stops it."
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker -B --pool=solo -Q $(QUEUES) --loglevel=warning & \
+	@# The worker runs in a session of its own, so Ctrl-C reaches only runserver; on the way out the
+	@# worker gets exactly one TERM (a warm shutdown) and is waited for: no orphan, no signal storm.
+	@setsid $(VENV)/bin/celery -A config worker -B --pool=solo -Q $(QUEUES) --loglevel=warning & worker=$$!; \
+	trap 'trap - INT TERM EXIT; kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(VENV)/.runtime ## Run only a Celery worker with beat, consuming every queue

@@ -19,7 +19,9 @@ from accounts.models import validate_timezone
 DEFAULT_QUESTION = gettext_noop("How likely are you to recommend {product} to a friend or colleague?")
 DEFAULT_REASON_PROMPT = gettext_noop("What is the main reason for your score?")
 DEFAULT_SUBJECT = gettext_noop("How likely are you to recommend {product}?")
-DEFAULT_INTRO = gettext_noop("We'd love to know how we are doing. It takes one click.")
+DEFAULT_INTRO = gettext_noop(
+    "We'd love to know how we are doing. Click a score below, then tell us why on the page that opens."
+)
 
 
 def translated_default(value: str, default: str) -> str:

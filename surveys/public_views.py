@@ -7,7 +7,7 @@ status (404 unknown, 410 closed, 429 too many attempts), never a 500 and never m
 import logging
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -104,6 +104,7 @@ def answer(request, token: str):
     if response and timezone.now() >= response.editable_until():
         return _customer_page(request, invitation, "surveys/public/already_answered.html", {"response": response})
     status = 200
+    early = request.headers.get("X-Rebound-Early") == "1"
     if request.method == "POST":
         form = AnswerForm(request.POST)
         if form.is_valid():
@@ -116,8 +117,14 @@ def answer(request, token: str):
                     language=supported_language(invitation.contact.locale),
                 )
             except answers.AnswerClosed:
+                if early:
+                    return JsonResponse({"saved": False}, status=409)
                 return _customer_page(request, invitation, "surveys/public/already_answered.html")
+            if early:  # answer.js saved the score while the person is still on the page
+                return JsonResponse({"saved": True, "score": form.cleaned_data["score"]})
             return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+        if early:
+            return JsonResponse({"saved": False, "errors": form.errors.get_json_data()}, status=400)
         status = 400
     elif response:
         form = AnswerForm(initial={"score": response.score, "reason": response.reason})

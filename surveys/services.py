@@ -108,9 +108,17 @@ def waves_create_due(now: datetime | None = None) -> list[Wave]:
 
 
 def wave_send_now(*, program: Program, user) -> Wave | None:
-    """Start the current period's wave at once (an Admin's "Send now"). None if it exists already."""
+    """Start the current period's wave at once (an Admin's "Send now"). None if it exists already.
+    A tick is asked for after the commit, so the invitations go out now rather than at the next beat."""
+    from config.queueing import enqueue_on_commit
+
+    from .tasks import tick as tick_task
+
     period, _ = cadence.current_period(program)
-    return wave_create(program=program, period=period, scheduled_at=timezone.now(), started_by=user)
+    wave = wave_create(program=program, period=period, scheduled_at=timezone.now(), started_by=user)
+    if wave is not None:
+        enqueue_on_commit(tick_task)
+    return wave
 
 
 # Transactional events ---------------------------------------------------------------------------

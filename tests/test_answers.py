@@ -1,7 +1,9 @@
 """Customers answer: the public page, the response it saves, the thank-you pages."""
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -54,6 +56,22 @@ def test_a_score_clicked_in_the_email_arrives_preselected(client, invitation):
     assert '<legend id="question">How likely are you to recommend Acme Cloud to a friend or colleague?</legend>' in html
     assert "0 – Not at all likely" in html
     assert "10 – Extremely likely" in html
+
+
+def test_the_pages_script_saves_the_score_and_send_adds_the_reason_to_the_same_response(client, invitation):
+    """answer.js posts the form once a person is on the page; the answer is the same service's."""
+    page = client.get(answer_url(invitation, score=4)).content.decode()
+    assert "data-early-save" in page and "js/answer.js" in page
+    early = {"HTTP_X_REBOUND_EARLY": "1"}
+    saved = client.post(answer_url(invitation), {"score": 4, "reason": ""}, **early)
+    assert saved.status_code == 200 and saved.json() == {"saved": True, "score": 4}
+    assert Response.objects.get().score == 4
+    refused = client.post(answer_url(invitation), {"score": "11"}, **early)
+    assert refused.status_code == 400 and "score" in refused.json()["errors"]
+    sent = client.post(answer_url(invitation), {"score": 4, "reason": "Exports time out"})
+    assert sent.status_code == 302
+    assert Response.objects.get().reason == "Exports time out"  # the same response, now with its reason
+    assert "data-early-save" not in client.get(answer_url(invitation)).content.decode()  # editing: Send saves
 
 
 def test_a_post_creates_one_response_with_the_snapshot(client, invitation, csm):
@@ -327,7 +345,9 @@ def test_the_page_is_light_and_makes_no_third_party_requests(client, invitation)
     html = client.get(answer_url(invitation)).content.decode()
     assert len(html.encode()) < 10_000
     assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert "<script" not in html  # answerable without JavaScript: there is none
+    # One small script of our own (the one-click save); no inline script; the form works without it.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/answer.js" defer>']
+    assert os.path.getsize(Path(__file__).parent.parent / "static" / "js" / "answer.js") < 4_000
     assert 'name="viewport"' in html
 
 

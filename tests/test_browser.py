@@ -177,3 +177,49 @@ def test_staff_pages_run_under_the_content_security_policy(browser_server, setti
         page.wait_for_load_state("load")
         if "two-factor" in path:
             assert page.locator(".qr svg").count() == 1  # the QR code renders without inline style
+
+
+def _opened_from_the_email(browser_server, page, score: int):
+    """The answer page as the email's score link opens it, and its invitation."""
+    from django.urls import reverse
+
+    from .factories import InvitationFactory
+
+    invitation = InvitationFactory(program=ProgramFactory(product_name="Acme Cloud"))
+    page.goto(f"{browser_server.url}{reverse('surveys:answer', args=[invitation.token])}?score={score}")
+    assert page.locator(f"#score-{score}").is_checked()
+    return invitation
+
+
+def test_opening_the_link_without_a_person_records_nothing(browser_server, page):
+    """What a mail scanner does: load the page (scripts run), wait, close. No answer is stored."""
+    invitation = _opened_from_the_email(browser_server, page, 3)
+    page.wait_for_timeout(1500)
+    assert page.locator("#saved-note").is_hidden()
+    page.close()
+    assert not Response.objects.filter(invitation=invitation).exists()
+
+
+def test_a_person_on_the_page_has_the_clicked_score_saved_and_send_adds_the_reason(browser_server, page):
+    invitation = _opened_from_the_email(browser_server, page, 3)
+    page.mouse.move(40, 200)  # a person: the pointer moves
+    page.locator("#saved-note").wait_for(state="visible")
+    assert "your score is saved" in page.locator("#saved-note").inner_text()
+    response = Response.objects.get(invitation=invitation)
+    assert (response.score, response.reason) == (3, "")
+    page.locator("label[for=score-5]").click()  # a change of mind is saved too
+    page.locator("form[data-saved-score='5']").wait_for(state="attached")
+    page.fill("#reason", "Exports time out")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/thanks/$"))
+    assert Response.objects.filter(invitation=invitation).count() == 1
+    response.refresh_from_db()
+    assert (response.score, response.reason) == (5, "Exports time out")
+
+
+def test_a_person_who_closes_the_tab_after_touching_the_page_keeps_their_score(browser_server, page):
+    invitation = _opened_from_the_email(browser_server, page, 9)
+    page.keyboard.press("Tab")  # any real interaction: here a key
+    page.locator("#saved-note").wait_for(state="visible")
+    page.close()
+    assert Response.objects.get(invitation=invitation).score == 9

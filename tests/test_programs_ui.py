@@ -72,6 +72,9 @@ def test_send_now_shows_counts_then_starts_the_wave_once(client, admin_user, dja
         wave = Wave.objects.get()
         assert response.url == reverse("surveys:wave_detail", args=[wave.pk])
         assert (wave.period, wave.started_by, wave.eligible_count) == ("2026-Q4", admin_user, 1)
+        # the tick asked for on commit has sent it already: nothing waits "Scheduled" for the next beat
+        assert [m.to for m in mail.outbox] == [["a@example.com"]]
+        assert not wave.invitations.filter(email__isnull=True).exists()
         again = client.get(reverse("surveys:wave_send_now", args=[program.pk])).content.decode()
         assert "exists already" in again
         client.post(reverse("surveys:wave_send_now", args=[program.pk]))

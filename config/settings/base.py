@@ -213,6 +213,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Django's LOGGING configures the worker's logs too (Celery's own root handler printed every line twice).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Queues by kind of work, so that each gets its own workers and one kind never waits behind another
 # (docs/SCALING.md). `make run` consumes them all with one worker; docker-compose.yml splits them.
 #   sends      all mail: a slow or dead mail server blocks only these
