@@ -60,7 +60,7 @@ def period_bounds(params, now: datetime | None = None) -> tuple[datetime, dateti
             datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz),
             "custom",
         )
-    period = params.get("period") or "90d"
+    period = params.get("period") or "year"  # enough answers to mean something; 90 days is often noise
     if period not in PERIODS:
         raise BadFilter(f"period: one of {', '.join(PERIODS)}")
     today = timezone.localdate(now)
