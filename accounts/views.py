@@ -11,7 +11,6 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.inputs import safe_next
-from customers.selectors import accounts_visible_to, contacts_visible_to
 
 from . import audit, twofactor
 from .forms import ApiTokenForm, AuditFilterForm, SecuritySettingsForm, TeamForm, TwoFactorCodeForm, UserForm
@@ -20,15 +19,6 @@ from .permissions import ADMIN_ONLY, ALL_STAFF, roles
 from .services import api_token_create, api_token_revoke
 
 USER_FIELDS = ["email", "name", "role", "team", "is_active"]
-
-
-@roles(*ALL_STAFF)
-def home(request):
-    context = {
-        "account_count": accounts_visible_to(request.user).count(),
-        "contact_count": contacts_visible_to(request.user).count(),
-    }
-    return render(request, "accounts/home.html", context)
 
 
 @roles(*ADMIN_ONLY)

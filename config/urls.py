@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, include, path
 
 from accounts.urls import auth_urlpatterns
-from accounts.views import home
+from insights.views import home
 
 admin.site.site_header = "Rebound administration"
 

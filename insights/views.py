@@ -15,7 +15,7 @@ from followups import selectors as followup_selectors
 from followups.forms import task_filters
 from surveys.models import Category, Stream
 
-from . import charts, selectors, services
+from . import charts, cockpit, selectors, services
 from .export import csv_response
 from .filters import PERIODS, BadFilter, filters_from
 from .models import Theme
@@ -38,6 +38,17 @@ def with_filters(back: str = "insights:dashboard", refusal: str = "Filter ignore
         return wrapped
 
     return decorate
+
+
+@roles(*ALL_STAFF)
+def home(request):
+    """Each role's cockpit: what to act on first (insights.cockpit)."""
+    from customers.selectors import accounts_visible_to, contacts_visible_to
+
+    context = cockpit.for_user(request.user)
+    context["account_count"] = accounts_visible_to(request.user).count()
+    context["contact_count"] = contacts_visible_to(request.user).count()
+    return render(request, "home.html", context)
 
 
 ThemeFormSet = modelformset_factory(Theme, fields=["name", "keywords"], extra=1, can_delete=True)
@@ -67,7 +78,7 @@ def dashboard(request, filters, period):
         "margin": display(score.margin),
         "small_sample": score.responses < SMALL_SAMPLE,
         "bars": charts.bars(overview.distribution),
-        "trend": charts.trend(selectors.score_trend(request.user, filters, grain)),
+        "trend": charts.trend(selectors.score_trend(request.user, filters, grain), grain),
         "grain": grain,
         "delivery": delivery,
         "low_rate": delivery["rate"] is not None and delivery["rate"] < LOW_RESPONSE_RATE,
