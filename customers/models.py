@@ -20,6 +20,9 @@ class AccountStatus(models.TextChoices):
 
 class Account(models.Model):
     name = models.CharField(max_length=200)
+    # The one account holding staff members as contacts for "Send a test to me" (surveys.services):
+    # never listed, never in a wave, its answers in no figure or export.
+    is_test = models.BooleanField(default=False, editable=False)
     external_id = models.CharField("external id", max_length=100, unique=True, help_text="The CRM's id.")
     segment = models.CharField(max_length=16, choices=Segment.choices, blank=True)
     plan_tier = models.CharField(max_length=50, blank=True)

@@ -10,11 +10,12 @@ from .models import Account, Contact
 
 
 def accounts_visible_to(user) -> QuerySet[Account]:
-    return scoping.accounts(user)
+    """The accounts the user may see, without the test-sends account (staff as contacts)."""
+    return scoping.accounts(user).filter(is_test=False)
 
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
-    return scoping.contacts(user)
+    return scoping.contacts(user).filter(account__is_test=False)
 
 
 def account_list(user, *, q: str = "", filters: dict[str, str] | None = None) -> QuerySet[Account]:

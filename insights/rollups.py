@@ -63,7 +63,7 @@ def _build(first: date, end: date) -> None:
     """Replace the rollups of the days [first, end) by the responses' counts; inside a transaction."""
     DailyCount.objects.filter(day__gte=first, day__lt=end).delete()
     days = (
-        Response.objects.filter(submitted_at__gte=midnight(first), submitted_at__lt=midnight(end))
+        Response.objects.filter(submitted_at__gte=midnight(first), submitted_at__lt=midnight(end), is_test=False)
         .annotate(day=TruncDate("submitted_at", tzinfo=timezone.get_default_timezone()))
         .order_by()
     )
@@ -154,7 +154,7 @@ def verify(built_through: date) -> list[date]:
     key = ("day", "stream", "team_id", "score")
     actual = {
         tuple(row[k] for k in key): (row["responses"], row["commented"])
-        for row in Response.objects.filter(submitted_at__lt=midnight(built_through))
+        for row in Response.objects.filter(submitted_at__lt=midnight(built_through), is_test=False)
         .annotate(day=TruncDate("submitted_at", tzinfo=tz))
         .order_by()
         .values(*key)

@@ -62,7 +62,11 @@ def responses(user, filters: Filters) -> QuerySet[Response]:
     """The responses of one stream in [start, end) with the dimension filters, scoped to the user:
     Admins see every team, others their own team's."""
     return scoping.responses(user).filter(
-        stream=filters.stream, submitted_at__gte=filters.start, submitted_at__lt=filters.end, **filters.lookups()
+        stream=filters.stream,
+        submitted_at__gte=filters.start,
+        submitted_at__lt=filters.end,
+        is_test=False,
+        **filters.lookups(),
     )
 
 
@@ -190,6 +194,7 @@ def delivery(user, filters: Filters) -> dict[str, int | float | None]:
     """Delivered invitations of the stream sent in the period, and how many were answered."""
     invitations = scoping.invitations(user).filter(
         stream=filters.stream,
+        is_test=False,
         email__status=EmailStatus.SENT,
         email__sent_at__gte=filters.start,
         email__sent_at__lt=filters.end,
@@ -343,6 +348,7 @@ def loop_metrics(user, filters: Filters, by: str = "team") -> list[dict]:
     from followups.models import Outcome, Queue, TaskStatus
 
     tasks = scoping.tasks(user).filter(
+        response__is_test=False,
         queue=Queue.RECOVERY,
         response__stream=filters.stream,
         created_at__gte=filters.start,

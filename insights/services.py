@@ -92,7 +92,9 @@ def declines_check(now: datetime | None = None) -> list[Alert]:
     start = this_quarter - relativedelta(months=9)  # exactly the last three full quarters
     raised = []
     for stream in Stream.values:
-        period = Response.objects.filter(stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter)
+        period = Response.objects.filter(
+            stream=stream, submitted_at__gte=start, submitted_at__lt=this_quarter, is_test=False
+        )
         for team in [None, *Team.objects.all()]:
             base = period if team is None else period.filter(team=team)
             for dimension in ALERT_DIMENSIONS:

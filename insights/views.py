@@ -154,7 +154,7 @@ def export_responses(request, filters, period):
 @roles(*ALL_STAFF)
 def export_tasks(request):
     _form, filters = task_filters(request.GET, request.user, {"status": ""})
-    tasks = followup_selectors.task_list(request.user, filters)
+    tasks = followup_selectors.task_list(request.user, filters).filter(response__is_test=False)
     header = ["id", "queue", "status", "urgent", "account", "account_external_id", "contact", "score", "reason",
               "assignee", "due_at", "first_contact_at", "outcome", "outcome_detail"]  # fmt: skip
     rows = (

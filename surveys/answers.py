@@ -51,7 +51,8 @@ class SubmitResult:
 
 # What the POST of an answer reads, and nothing more: one indexed query, compiled once.
 ANSWER_COLUMNS = (
-    (Invitation, ("id", "program", "stream", "wave", "contact", "account", "responded_at", "expires_at", "properties")),
+    (Invitation, ("id", "program", "stream", "wave", "contact", "account", "responded_at", "expires_at", "properties",
+                    "is_test")),
     (Contact, ("id", "unsubscribed_at", "locale")),
     (Account, ("id", "segment", "plan_tier", "industry", "employee_count", "arr", "region", "product_line", "csm",
                "team", "customer_since")),
@@ -160,6 +161,7 @@ def response_submit(
         reason=reason,
         device_class=device_class or DeviceClass.UNKNOWN,
         language=language,
+        is_test=invitation.is_test,
         submitted_at=now,
         updated_at=now,
         **response_snapshot(invitation, now),
@@ -318,7 +320,7 @@ def responses_route_pending(limit: int = 10_000, batch: int = 100) -> int:
 
 def latest_answer_record(*, response: Response, previous_category: str) -> None:
     """settings.RESPONSE_CONSUMERS: keep each contact's latest relationship answer (LatestAnswer)."""
-    if response.stream != Stream.RELATIONSHIP:
+    if response.stream != Stream.RELATIONSHIP or response.is_test:
         return
     current = LatestAnswer.objects.filter(contact_id=response.contact_id).first()
     if current is None:

@@ -47,6 +47,20 @@ def seed() -> dict[str, Program]:
     return {"relationship": relationship, "transactional": transactional}
 
 
+def try_it_yourself(program: Program) -> str:
+    """A survey email to the demo Admin whose links work end to end, in the Outbox once the worker
+    sends it (first run only). Returns the Admin's address."""
+    from accounts.models import Role, User
+
+    from .models import Invitation
+    from .services import test_email_send
+
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+    if admin and not Invitation.objects.filter(is_test=True, contact__email__iexact=admin.email).exists():
+        test_email_send(program=program, user=admin)
+    return admin.email if admin else ""
+
+
 REASONS = {
     "promoter": [
         "The support team fixes things the same day.", "Reporting saves my team hours every week.",

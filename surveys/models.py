@@ -214,6 +214,7 @@ class Invitation(models.Model):
     contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="invitations")
     account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="invitations")
     properties = models.JSONField(default=dict, blank=True, help_text="The event's touchpoint, channel, agent …")
+    is_test = models.BooleanField(default=False, help_text='A staff member\'s "Send a test to me".')
     # The link token is never stored: nonce + SECRET_KEY derive it, and its hash finds the row.
     token_nonce = models.CharField(max_length=32, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -373,6 +374,8 @@ class Response(models.Model):
     agent = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
     device_class = models.CharField(max_length=8, choices=DeviceClass.choices, default=DeviceClass.UNKNOWN)
+    # The answer to a test invitation: routed like any other (try the loop end to end), counted nowhere.
+    is_test = models.BooleanField(default=False)
     submitted_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(default=dj_timezone.now)
     # Set when the consumers (follow-up routing, theme tags) have seen the latest change; NULL

@@ -50,7 +50,7 @@ def skip_conditions(program: Program, now: datetime) -> list[tuple[str, Q]]:
 
 def eligibility(program: Program, now: datetime) -> tuple[QuerySet[Contact], dict[str, int]]:
     """Contacts the program may ask now, and the others counted by reason — in one query each."""
-    contacts = Contact.objects.annotate(_quiet=in_quiet_period(now))
+    contacts = Contact.objects.filter(account__is_test=False).annotate(_quiet=in_quiet_period(now))
     conditions = skip_conditions(program, now)
     counts, excluded = {}, Q()
     for reason, condition in conditions:

@@ -341,14 +341,36 @@ def contact_unsubscribe(*, contact: Contact) -> None:
         contacts_unsubscribe(Contact.objects.filter(pk=contact.pk))
 
 
+TEST_ACCOUNT_EXTERNAL_ID = "rebound-test-sends"
+
+
+def test_contact(user) -> Contact:
+    """The staff member as a contact: the customer contact with their address if there is one, else one
+    in the test-sends account (never listed, never in a wave), made reachable again for each test."""
+    contact = Contact.objects.filter(email__iexact=user.email).first()
+    if contact is None or contact.account.is_test:
+        account, _ = Account.objects.get_or_create(
+            external_id=TEST_ACCOUNT_EXTERNAL_ID, defaults={"name": "Test sends (staff)", "is_test": True}
+        )
+        contact, _ = Contact.objects.update_or_create(
+            email=user.email,
+            defaults={"account": account, "name": user.get_full_name(), "unsubscribed_at": None, "bounced_at": None},
+        )
+    return contact
+
+
 def test_email_send(*, program: Program, user) -> OutgoingEmail:
-    """Send the program's email to a staff member, with a working preview link."""
-    preview = preview_invitation(program, email=user.email, name=user.get_full_name())
-    row = survey_email(preview, key=f"test:{program.pk}:{timezone.now().timestamp()}")
-    row.subject = f"[Test] {row.subject}"
-    row.kind = "survey_test"
-    row.save()
-    emails_wake()
+    """Send the program's email to a staff member as a real test invitation: its links work end to end
+    (answer, thank-you, the follow-up task, marked test), and its answer counts in no figure or export."""
+    contact = test_contact(user)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(is_test=True, **invitation_fields(program, contact, timezone.now()))
+        row = survey_email(invitation, key=f"test:{invitation.pk}")
+        row.subject = f"[Test] {row.subject}"
+        row.kind = "survey_test"
+        row.save()
+        Invitation.objects.filter(pk=invitation.pk).update(email=row)
+        emails_wake()
     return row
 
 

@@ -93,3 +93,42 @@ def test_pause_and_resume(client, admin_user):
     client.post(reverse("surveys:program_toggle", args=[program.pk]))
     program.refresh_from_db()
     assert program.is_active is True
+
+
+def test_a_test_send_works_end_to_end_and_counts_nowhere(client, admin_user, django_capture_on_commit_callbacks):
+    """Send a test to me: the email's links answer, thank and open a task; no figure, list or export sees it."""
+    import re
+
+    from followups.models import Task
+    from insights import rollups
+    from surveys.models import Invitation, Response
+
+    program = ProgramFactory(product_name="Acme Cloud")
+    client.force_login(admin_user)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("surveys:program_test_send", args=[program.pk]))
+    (message,) = mail.outbox
+    assert message.to == [admin_user.email] and message.subject.startswith("[Test] ")
+    link = re.search(r'href="https?://[^/"]+(/s/[0-9a-f]+/)\?score=2"', message.alternatives[0][0]).group(1)
+    assert client.get(link + "?score=2").status_code == 200  # the link works
+    with django_capture_on_commit_callbacks(execute=True):
+        thanks = client.post(link, {"score": 2, "reason": "Trying it out"}, follow=True)
+    assert thanks.status_code == 200 and thanks.redirect_chain[-1][0].endswith("/thanks/")
+    response = Response.objects.get()
+    assert response.is_test and Invitation.objects.get().is_test
+    assert Task.objects.filter(response=response).exists()  # the loop runs: a task in the queue
+    rollups.refresh()
+    dashboard = client.get(reverse("insights:dashboard"), {"period": "year"}).context
+    assert dashboard["score"].responses == 0 and dashboard["delivery"]["delivered"] == 0
+    assert admin_user.email not in client.get(reverse("customers:contact_list")).content.decode()
+    exported = client.get(reverse("insights:export_responses"), {"period": "year"}).getvalue().decode()
+    assert "Trying it out" not in exported
+    assert "Trying it out" not in client.get(reverse("insights:export_tasks")).getvalue().decode()
+    assert client.get(reverse("home")).context["account_count"] == 0
+    # and the staff member is never in a wave
+    from django.utils import timezone
+
+    from surveys.selectors import eligibility
+
+    assert eligibility(program, timezone.now())[0].count() == 0

@@ -12,8 +12,8 @@ def snapshot():
     return {
         "users": list(User.objects.order_by("email").values("email", "name", "role", "team__name", "password")),
         "teams": list(Team.objects.order_by("name").values()),
-        "accounts": list(Account.objects.order_by("external_id").values()),
-        "contacts": list(Contact.objects.order_by("email").values()),
+        "accounts": list(Account.objects.filter(is_test=False).order_by("external_id").values()),
+        "contacts": list(Contact.objects.filter(account__is_test=False).order_by("email").values()),
     }
 
 
@@ -24,6 +24,7 @@ def test_seed_demo_twice_leaves_the_same_data(capsys):
     out = capsys.readouterr().out
     assert "admin@example.com" in out
     assert "rebound-admin" in out
+    assert "Try it yourself" in out
     call_command("seed_demo")
     assert snapshot() == first
     assert 140 <= len(first["accounts"]) <= 160
@@ -32,6 +33,24 @@ def test_seed_demo_twice_leaves_the_same_data(capsys):
     assert len(first["teams"]) == 2
     assert len({a["segment"] for a in first["accounts"]}) == 3
     assert len({a["region"] for a in first["accounts"]}) >= 3
+
+
+@pytest.mark.django_db
+def test_the_demo_outbox_holds_a_survey_email_to_the_admin_whose_links_work(client, settings):
+    import re
+
+    from outbox.services import emails_send_due
+    from surveys.models import Invitation, Response
+
+    settings.EMAIL_BACKEND = "outbox.backends.OutboxBackend"
+    call_command("seed_demo")
+    emails_send_due()  # what the worker does as soon as it starts
+    caught = CaughtEmail.objects.get(to="admin@example.com", subject__startswith="[Test]")
+    link = re.search(r'href="https?://[^/"]+(/s/[0-9a-f]+/)\?score=9"', caught.body_html).group(1)
+    assert client.post(link, {"score": 9, "reason": "Nice demo"}).status_code == 302
+    assert Response.objects.get(invitation__is_test=True).reason == "Nice demo"
+    call_command("seed_demo")
+    assert Invitation.objects.filter(is_test=True).count() == 1  # once
 
 
 @pytest.mark.django_db
