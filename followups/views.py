@@ -181,10 +181,21 @@ def bulk_assign(request):
         messages.error(request, "Tick the tasks to assign.")
     elif form.is_valid():
         done = services.tasks_bulk_assign(tasks=tasks, assignee=form.cleaned_data["assignee"], actor=request.user)
-        messages.success(request, f"Assigned {done} task{'s' if done != 1 else ''}.")
+        messages.add_message(request, *bulk_assign_message(len(tasks), done, form.cleaned_data["assignee"]))
     else:
         messages.error(request, "Choose someone from your team.")
     return redirect(safe_next(request, "followups:queue"))
+
+
+def bulk_assign_message(ticked: int, done: int, assignee) -> tuple[int, str]:
+    """What a bulk assignment did, honestly: nothing is not a success, and skipped tasks are named."""
+    if not done:
+        return messages.WARNING, "Nothing assigned: every ticked task is closed."
+    to = assignee or "the team queue"
+    text = f"Assigned {done} task{'s' if done != 1 else ''} to {to}."
+    if skipped := ticked - done:
+        text += f" {skipped} closed task{'s' if skipped != 1 else ''} left unchanged."
+    return messages.SUCCESS, text
 
 
 @roles(*ALL_STAFF)

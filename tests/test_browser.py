@@ -177,6 +177,11 @@ def test_staff_pages_run_under_the_content_security_policy(browser_server, setti
         page.wait_for_load_state("load")
         if "two-factor" in path:
             assert page.locator(".qr svg").count() == 1  # the QR code renders without inline style
+    # On a phone, Home and the task lists fit the screen: tasks become cards, no sideways scrolling.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name in ("home", "followups:my_tasks", "followups:queue"):
+        page.goto(f"{browser_server.url}{reverse(name)}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
 
 
 def _opened_from_the_email(browser_server, page, score: int):

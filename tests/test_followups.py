@@ -302,8 +302,23 @@ def test_a_manager_bulk_assigns_and_a_csm_may_not(client, team, csm, manager):
     client.force_login(csm)
     assert client.post(reverse("followups:bulk_assign"), {"task": ids, "assignee": csm.pk}).status_code == 403
     client.force_login(manager)
-    client.post(reverse("followups:bulk_assign"), {"task": ids, "assignee": csm.pk})
-    assert set(Task.objects.values_list("assignee", flat=True)) == {csm.pk}
+    Task.objects.filter(pk=ids[0]).update(status=TaskStatus.CLOSED, outcome=Outcome.NO_REPLY)
+    page = client.post(reverse("followups:bulk_assign"), {"task": ids, "assignee": csm.pk}, follow=True)
+    assert set(Task.objects.filter(status=TaskStatus.OPEN).values_list("assignee", flat=True)) == {csm.pk}
+    assert f"Assigned 2 tasks to {csm}. 1 closed task left unchanged." in page.content.decode()
+    page = client.post(reverse("followups:bulk_assign"), {"task": ids[:1], "assignee": csm.pk}, follow=True)
+    assert "Nothing assigned: every ticked task is closed." in page.content.decode()  # not a success
+
+
+def test_the_queue_shows_the_verbatim_with_human_labels_and_select_all(client, team, manager):
+    contact = ContactFactory(account=AccountFactory(team=team, csm=None, segment="mid_market"), name="Ada Lovelace")
+    answer(contact, 3, reason="Exports <b>time out</b> every Monday")
+    client.force_login(manager)
+    html = client.get(reverse("followups:queue")).content.decode()
+    assert "“Exports &lt;b&gt;time out&lt;/b&gt; every Monday”" in html
+    assert "Ada Lovelace" in html and "Mid-Market" in html and "mid_market" not in html.split("<tbody>")[1]
+    assert 'data-select-all="task"' in html and "stretched-link" in html
+    assert "Recovery · Open" in html
 
 
 def test_the_queue_filters_and_sorts_by_due_time(client, team, manager, django_assert_max_num_queries):
