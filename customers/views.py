@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import audit, scoping
@@ -54,7 +55,13 @@ def account_detail(request, pk: int):
         latest_at=Subquery(latest.values("submitted_at")[:1]),
         latest_reason=Subquery(latest.values("reason")[:1]),
     )
-    return render(request, "customers/account_detail.html", {"account": account, "contacts": contacts})
+    # The loop around the account (a page that composes every app's reads, like Home).
+    from insights.selectors import account_360
+
+    context = {
+        "account": account, "contacts": contacts, "loop": account_360(request.user, account), "now": timezone.now()
+    }  # fmt: skip
+    return render(request, "customers/account_detail.html", context)
 
 
 @roles(*ALL_STAFF)
@@ -67,7 +74,18 @@ def contact_list(request):
 @roles(*ALL_STAFF)
 def contact_detail(request, pk: int):
     contact = get_object_or_404(selectors.contacts_visible_to(request.user).select_related("account"), pk=pk)
-    return render(request, "customers/contact_detail.html", {"contact": contact})
+    from insights.selectors import contact_360
+    from surveys.models import Program, SkipReason
+    from surveys.selectors import contact_skip_reason
+
+    now = timezone.now()
+    why_not = [
+        (program, SkipReason(reason).label)
+        for program in Program.objects.filter(is_active=True).order_by("name")
+        if (reason := contact_skip_reason(program, contact, now))
+    ]
+    context = {"contact": contact, "loop": contact_360(request.user, contact), "why_not": why_not}
+    return render(request, "customers/contact_detail.html", context)
 
 
 @roles(*ALL_STAFF)

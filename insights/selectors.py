@@ -433,3 +433,56 @@ class Median(Aggregate):
         from django.db.models import DurationField
 
         super().__init__(expression, output_field=DurationField(), **extra)
+
+
+# Account and contact 360 ------------------------------------------------------------------------------
+
+
+def account_360(user, account) -> dict:
+    """The loop around one account: NPS per stream (relationship from each contact's latest answer,
+    transactional over the last 12 months) with the quarterly trend, who has never answered, the
+    answers and the tasks with their outreach. Test answers are left out like everywhere."""
+    from followups.models import EventKind, TaskStatus
+
+    answers = scoping.responses(user).filter(account=account, is_test=False)
+    latest = answers.filter(stream=Stream.RELATIONSHIP, latest_for__isnull=False).aggregate(**SCORE_COUNTS)
+    year_ago = timezone.now() - timedelta(days=365)
+    transactional = answers.filter(stream=Stream.TRANSACTIONAL, submitted_at__gte=year_ago).aggregate(**SCORE_COUNTS)
+    from .charts import period_label
+
+    trend_rows = [
+        (period_label(p, "quarter"), s) for p, s in trend(answers.filter(stream=Stream.RELATIONSHIP), "quarter")[-8:]
+    ]
+    answered = set(answers.values_list("contact_id", flat=True).distinct())
+    contacts = list(account.contacts.order_by("name", "email"))
+    tasks = (
+        scoping.tasks(user)
+        .filter(account=account)
+        .select_related("response", "contact", "assignee")
+        .annotate(outreach=Count("events", filter=Q(events__kind=EventKind.OUTREACH)))
+        .order_by("-created_at")
+    )
+    return {
+        "relationship": Score(**latest),
+        "transactional": Score(**transactional),
+        "trend": trend_rows,
+        "never_answered": [c for c in contacts if c.pk not in answered],
+        "answers": answers.select_related("contact", "program").order_by("-submitted_at")[:20],
+        "open_tasks": [t for t in tasks[:100] if t.status == TaskStatus.OPEN],
+        "past_tasks": [t for t in tasks[:100] if t.status != TaskStatus.OPEN][:20],
+    }
+
+
+def contact_360(user, contact) -> dict:
+    """One contact's invitations (with their email's status), answers and tasks."""
+    return {
+        "invitations": scoping.invitations(user)
+        .filter(contact=contact)
+        .select_related("program", "email", "wave")
+        .order_by("-send_at")[:30],
+        "answers": scoping.responses(user)
+        .filter(contact=contact)
+        .select_related("program")
+        .order_by("-submitted_at")[:30],
+        "tasks": scoping.tasks(user).filter(contact=contact).select_related("assignee").order_by("-created_at")[:30],
+    }

@@ -67,3 +67,37 @@ def test_an_admin_sees_both_streams_next_waves_and_delivery_problems(client, adm
     assert [w["program"] for w in page.context["waves"]] == [program]
     assert page.context["problems"] == {"failed": 1, "bounced": 1, "complained": 0}
     assert "Quarterly pulse" in page.content.decode()
+
+
+def test_the_account_page_is_the_loop_around_the_account(client, csm, team, django_assert_max_num_queries):
+    from followups import services as followups
+
+    account = AccountFactory(team=team, csm=csm, renewal_date=timezone.localdate() + timedelta(days=40), arr=20800)
+    quiet = ContactFactory(account=account, name="Quiet Quentin")
+    detractor = answer(2, account, reason="Exports <i>time out</i>")
+    answer(10, account, reason="Great support")
+    task = Task.objects.get(response=detractor)
+    followups.task_log_outreach(task=task, actor=csm, channel="call")
+    client.force_login(csm)
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("customers:account_detail", args=[account.pk]))
+    loop = page.context["loop"]
+    assert (loop["relationship"].responses, loop["relationship"].shown) == (2, 0)
+    assert [c.pk for c in loop["never_answered"]] == [quiet.pk]
+    assert next(t for t in loop["open_tasks"] if t.pk == task.pk).outreach == 1
+    html = page.content.decode()
+    assert "Exports &lt;i&gt;time out&lt;/i&gt;" in html and "20,800" in html and "Quiet Quentin" in html
+    assert "-Q" in html  # the quarterly trend, labelled 2026-Q4
+
+
+def test_the_contact_page_shows_invitations_answers_tasks_and_why_not_surveyed(client, csm, team):
+    account = AccountFactory(team=team, csm=csm)
+    response = answer(3, account, reason="Slow")
+    contact = response.contact
+    client.force_login(csm)
+    page = client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    loop = page.context["loop"]
+    assert [r.pk for r in loop["answers"]] == [response.pk]
+    assert len(loop["invitations"]) == 1 and loop["tasks"][0].response_id == response.pk
+    # just answered: every active program waits out the quiet period, and the page says so
+    assert page.context["why_not"] and "quiet period" in page.content.decode()
