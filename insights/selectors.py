@@ -15,7 +15,7 @@ from accounts.models import Team, User
 from outbox.models import EmailStatus
 from surveys.models import Category, LatestAnswer, Response, Stream, category_for
 
-from .nps import Score
+from .nps import Score, display
 
 DIMENSIONS = {
     "segment": "Segment", "plan_tier": "Plan tier", "industry": "Industry", "company_size": "Company size",
@@ -485,4 +485,28 @@ def contact_360(user, contact) -> dict:
         .select_related("program")
         .order_by("-submitted_at")[:30],
         "tasks": scoping.tasks(user).filter(contact=contact).select_related("assignee").order_by("-created_at")[:30],
+    }
+
+
+def wave_results(wave) -> dict:
+    """A wave's outcome: NPS ± margin of its answers, response rate (answered ÷ delivered), reminders,
+    and who has not answered yet (the first 50 of them)."""
+    from outbox.models import EmailStatus
+
+    score = Score(**Response.objects.filter(wave=wave, is_test=False).aggregate(**SCORE_COUNTS))
+    invitations = wave.invitations.filter(skipped_reason="")
+    counts = invitations.aggregate(
+        delivered=Count("pk", filter=Q(email__status=EmailStatus.SENT)),
+        answered=Count("pk", filter=Q(responded_at__isnull=False)),
+        reminded=Count("pk", filter=Q(reminder_email__status=EmailStatus.SENT)),
+    )
+    waiting = invitations.filter(email__status=EmailStatus.SENT, responded_at__isnull=True)
+    return {
+        "score": score,
+        "shown": display(score.nps),
+        "margin": display(score.margin),
+        "rate": counts["answered"] / counts["delivered"] if counts["delivered"] else None,
+        **counts,
+        "non_responders": waiting.select_related("contact", "account").order_by("account__name", "contact__email")[:50],
+        "non_responder_count": waiting.count(),
     }

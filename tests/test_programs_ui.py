@@ -132,3 +132,24 @@ def test_a_test_send_works_end_to_end_and_counts_nowhere(client, admin_user, dja
     from surveys.selectors import eligibility
 
     assert eligibility(program, timezone.now())[0].count() == 0
+
+
+def test_the_wave_page_shows_rate_nps_reminders_and_non_responders(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    from tests.factories import submit_answer
+
+    program = ProgramFactory()
+    contacts = [ContactFactory(email=f"c{i}@example.com", name=f"Contact {i}") for i in range(4)]
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("surveys:wave_send_now", args=[program.pk]))
+    wave = Wave.objects.get()
+    invitations = {i.contact_id: i for i in wave.invitations.all()}
+    submit_answer(invitation=invitations[contacts[0].pk], score=10, reason="")
+    submit_answer(invitation=invitations[contacts[1].pk], score=3, reason="")
+    page = client.get(reverse("surveys:wave_detail", args=[wave.pk]))
+    html = page.content.decode()
+    assert "Wave NPS" in html and "50 %" in html  # 2 of 4 delivered answered; NPS 0 ± its margin
+    assert "2 of 4 delivered" in html
+    assert "Contact 2" in html and "Contact 3" in html and "Contact 0" not in html.split("Who has not answered")[1]

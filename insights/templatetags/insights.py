@@ -43,3 +43,11 @@ def share(score, name: str) -> str:
 @register.simple_tag
 def quarter(moment) -> str:
     return quarter_label(moment)
+
+
+@register.inclusion_tag("insights/_wave_results.html")
+def wave_results(wave) -> dict:
+    """The results section of a wave's page (surveys shows it; the figures are insights')."""
+    from insights.selectors import wave_results as results
+
+    return {"wave": wave, "results": results(wave)}
