@@ -86,7 +86,7 @@ def test_the_account_page_is_the_loop_around_the_account(client, csm, team, djan
     assert [c.pk for c in loop["never_answered"]] == [quiet.pk]
     assert next(t for t in loop["open_tasks"] if t.pk == task.pk).outreach == 1
     html = page.content.decode()
-    assert "Exports &lt;i&gt;time out&lt;/i&gt;" in html and "20,800" in html and "Quiet Quentin" in html
+    assert "Exports &lt;i&gt;time out&lt;/i&gt;" in html and "USD 20,800" in html and "Quiet Quentin" in html
     assert "-Q" in html  # the quarterly trend, labelled 2026-Q4
 
 
@@ -101,3 +101,10 @@ def test_the_contact_page_shows_invitations_answers_tasks_and_why_not_surveyed(c
     assert len(loop["invitations"]) == 1 and loop["tasks"][0].response_id == response.pk
     # just answered: every active program waits out the quiet period, and the page says so
     assert page.context["why_not"] and "quiet period" in page.content.decode()
+
+
+def test_money_reads_as_money(settings):
+    from customers.templatetags.customers import money
+
+    settings.CURRENCY = "€"
+    assert money("17600.00") == "€ 17,600" and money(None) == "—" and money(0) == "€ 0"

@@ -135,6 +135,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.timezone("TIME_ZONE", "UTC")
+# How ARR and other amounts are labelled (an ISO code or a symbol); amounts are stored without one.
+CURRENCY = env.string("CURRENCY", "USD")
 USE_I18N = True
 USE_TZ = True
 
