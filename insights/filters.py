@@ -62,7 +62,7 @@ def period_bounds(params, now: datetime | None = None) -> tuple[datetime, dateti
         )
     period = params.get("period") or "year"  # enough answers to mean something; 90 days is often noise
     if period not in PERIODS:
-        raise BadFilter(f"period: one of {', '.join(PERIODS)}")
+        raise BadFilter(f"period: choose {', '.join(PERIODS.values()).lower()} (or dates)")
     today = timezone.localdate(now)
     end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
     if period == "quarter":

@@ -176,11 +176,17 @@ def _history(relationship: Program, transactional: Program) -> None:
             responses.append(_response(invitation, score, reason, at, response_snapshot))
     now = timezone.now()
     contacts = list(Contact.objects.reachable().select_related("account")[:400])
-    for n in range(600):
+    for n in range(1500):  # tickets surveyed; about 40 % answer
         at = now - timedelta(days=rng.randint(35, 730), hours=rng.randint(0, 23))
         channel = rng.choice(["chat", "phone", "email"])
         contact = rng.choice(contacts)
+        email = OutgoingEmail.objects.create(  # delivered, so the response rate reads answered of delivered
+            key=f"demo:ticket:{n}", kind="survey", to=contact.email, from_email=transactional.sender,
+            subject=transactional.subject, body_text="(demo history: this email was not sent)",
+            status=EmailStatus.SENT, attempts=1, sent_at=at,
+        )  # fmt: skip
         invitation = Invitation.objects.create(
+            email=email,
             program=transactional, stream=Stream.TRANSACTIONAL, contact=contact, account=contact.account,
             properties={"touchpoint": "ticket", "channel": channel, "agent": rng.choice(AGENTS),
                         "ticket_id": f"T-{10000 + n}"},
@@ -188,6 +194,8 @@ def _history(relationship: Program, transactional: Program) -> None:
             **Invitation.new_token_fields(),
         )  # fmt: skip
         invitation.account = contact.account
+        if rng.random() >= 0.4:
+            continue
         weights = [2, 1, 1, 2, 2, 3, 4, 8, 12, 20, 22] if channel != "email" else [5, 3, 4, 5, 6, 6, 8, 10, 10, 8, 6]
         score = rng.choices(range(11), weights=weights)[0]
         responses.append(_response(invitation, score, rng.choice(HISTORY_REASONS[category_for(score)]), at,
