@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -52,6 +53,47 @@ def _customer_page(request, invitation: Invitation | None, template: str, contex
     return response
 
 
+# The customer pages that only say where things stand: (heading, message), one template for all.
+STATUS_PAGES = {
+    "already_answered": (
+        gettext_lazy("Thank you, you already answered"),
+        gettext_lazy("We have your answer to this survey. The time to change it has passed."),
+    ),
+    "link_expired": (
+        gettext_lazy("This survey has closed"),
+        gettext_lazy("Thank you for your interest. This survey link has expired, so it can no longer take answers."),
+    ),
+    "link_invalid": (
+        gettext_lazy("This link doesn't work"),
+        gettext_lazy("It may have been copied incompletely. Please use the link from your email exactly as it is."),
+    ),
+    "link_unsubscribed": (
+        gettext_lazy("This link no longer works"),
+        gettext_lazy(
+            "You have unsubscribed from our surveys, so this survey is closed to you. We won't send you any more."
+        ),
+    ),
+    "rate_limited": (
+        gettext_lazy("One moment, please"),
+        gettext_lazy("We received many requests from you in a short time. Please wait a minute and try again."),
+    ),
+    "unsubscribed": (
+        gettext_lazy("You are unsubscribed"),
+        gettext_lazy("You won't receive any more surveys from %(sender)s."),
+    ),
+}
+
+
+def _status_page(request, invitation: Invitation | None, name: str, status: int = 200, **params):
+    """One of the STATUS_PAGES in the contact's language; `params` fill the message's placeholders."""
+    heading, message = STATUS_PAGES[name]
+    language = supported_language(invitation.contact.locale) if invitation else translation.get_language()
+    with translation.override(language):
+        text = str(message) % params if params else str(message)
+        context = {"heading": str(heading), "message": text, "page": name}
+    return _customer_page(request, invitation, "surveys/public/status.html", context, status=status)
+
+
 def _rate_limited(request, token: str) -> bool:
     """Every limit that applies is counted (one cache round trip); any one over refuses the request."""
     ip = client_ip(request)
@@ -72,12 +114,12 @@ def _rate_limited(request, token: str) -> bool:
 def _open_invitation(request, token: str, lookup=None) -> tuple[Invitation | None, HttpResponse | None]:
     """The invitation behind a link, or the page that explains why it cannot be used."""
     if _rate_limited(request, token):
-        return None, _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
+        return None, _status_page(request, None, "rate_limited", status=429)
     invitation = (lookup or invitation_for_token)(token)
     if invitation is None:
-        return None, _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
+        return None, _status_page(request, None, "link_invalid", status=404)
     if invitation.contact.unsubscribed_at:
-        return None, _customer_page(request, invitation, "surveys/public/link_unsubscribed.html", status=410)
+        return None, _status_page(request, invitation, "link_unsubscribed", status=410)
     return invitation, None
 
 
@@ -98,11 +140,11 @@ def answer(request, token: str):
     if refusal:
         return refusal
     if invitation.responded_at is None and invitation.is_expired:
-        return _customer_page(request, invitation, "surveys/public/link_expired.html", status=410)
+        return _status_page(request, invitation, "link_expired", status=410)
     # A POST goes straight to the service, which locks the invitation and decides create or edit.
     response = _existing_response(invitation) if request.method == "GET" and invitation.responded_at else None
     if response and timezone.now() >= response.editable_until():
-        return _customer_page(request, invitation, "surveys/public/already_answered.html", {"response": response})
+        return _status_page(request, invitation, "already_answered")
     status = 200
     early = request.headers.get("X-Rebound-Early") == "1"
     if request.method == "POST":
@@ -119,7 +161,7 @@ def answer(request, token: str):
             except answers.AnswerClosed:
                 if early:
                     return JsonResponse({"saved": False}, status=409)
-                return _customer_page(request, invitation, "surveys/public/already_answered.html")
+                return _status_page(request, invitation, "already_answered")
             if early:  # answer.js saved the score while the person is still on the page
                 return JsonResponse({"saved": True, "score": form.cleaned_data["score"]})
             return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
@@ -173,7 +215,7 @@ def thanks(request, token: str, form_name: str = ""):
                 answers.referral_create(response=response, **referral_form.cleaned_data)
                 return redirect(reverse("surveys:thanks", args=[token]) + "?done=referral")
         else:
-            return _customer_page(request, invitation, "surveys/public/link_invalid.html", status=404)
+            return _status_page(request, invitation, "link_invalid", status=404)
         status = 400
     offer_review = bool(program.review_url) and (
         program.review_offer == ReviewOffer.EVERYONE or response.category == Category.PROMOTER
@@ -196,12 +238,12 @@ def thanks(request, token: str, form_name: str = ""):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     if _rate_limited(request, token):
-        return _customer_page(request, None, "surveys/public/rate_limited.html", status=429)
+        return _status_page(request, None, "rate_limited", status=429)
     invitation = invitation_for_token(token)
     if invitation is None:
-        return _customer_page(request, None, "surveys/public/link_invalid.html", status=404)
+        return _status_page(request, None, "link_invalid", status=404)
     contact = invitation.contact
     if request.method == "POST":
         services.contact_unsubscribe(contact=contact)
-        return _customer_page(request, invitation, "surveys/public/unsubscribed.html", {"program": invitation.program})
+        return _status_page(request, invitation, "unsubscribed", sender=invitation.program.sender_name)
     return _customer_page(request, invitation, "surveys/public/unsubscribe.html", {"contact": contact})
