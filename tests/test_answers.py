@@ -397,3 +397,12 @@ def test_arr_and_company_size_bands(arr, employees, tier, size):
     from customers.models import arr_tier, company_size
 
     assert (arr_tier(arr), company_size(employees)) == (tier, size)
+
+
+def test_the_status_pages_speak_the_contacts_language_and_escape_the_sender(client, db):
+    program = ProgramFactory(sender_name="Acme <b>Success</b>")
+    invitation = InvitationFactory(program=program, contact=ContactFactory(locale="de"))
+    page = client.post(reverse("surveys:unsubscribe", args=[invitation.token]), follow=True).content.decode()
+    assert "Sie sind abgemeldet" in page and "Acme &lt;b&gt;Success&lt;/b&gt;" in page
+    assert client.get(answer_url(invitation)).status_code == 410  # "this link no longer works", in German
+    assert "Dieser Link" in client.get(answer_url(invitation)).content.decode()
