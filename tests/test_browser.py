@@ -228,3 +228,71 @@ def test_a_person_who_closes_the_tab_after_touching_the_page_keeps_their_score(b
     page.locator("#saved-note").wait_for(state="visible")
     page.close()
     assert Response.objects.get(invitation=invitation).score == 9
+
+
+STAFF_PAGES = {
+    "admin": ["home", "followups:my_tasks", "followups:queue", "insights:dashboard", "insights:accounts",
+              "customers:account_list", "customers:contact_list", "surveys:program_list", "followups:sla_policies",
+              "followups:loop_templates", "accounts:user_list"],
+    "manager": ["home", "followups:queue", "insights:dashboard", "insights:accounts", "customers:account_list"],
+    "csm": ["home", "followups:my_tasks", "followups:queue", "insights:dashboard", "customers:contact_list"],
+}  # fmt: skip
+
+
+def _accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page (injected through the driver, not the page)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {', '.join(n['target'][0] for n in v['nodes'][:3])}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_role_walks_its_pages_accessibly_on_desktop_and_phone(browser_server, settings, page):
+    """Per role, each main page on desktop and at 390 px: no console error, no CSP violation (the fixture),
+    no sideways scroll on the phone, and no serious or critical axe-core violation."""
+    from django.urls import reverse
+
+    from accounts.models import Role
+
+    from .factories import AccountFactory, InvitationFactory, TeamFactory, UserFactory
+
+    settings.SITE_URL = browser_server.url
+    team = TeamFactory(name="North")
+    users = {
+        "admin": UserFactory(email="admin@example.com", role=Role.ADMIN, team=None, password="pw-admin-long-enough"),
+        "manager": UserFactory(email="m@example.com", role=Role.MANAGER, team=team, password="pw-admin-long-enough"),
+        "csm": UserFactory(email="c@example.com", role=Role.CSM, team=team, password="pw-admin-long-enough"),
+    }
+    account = AccountFactory(team=team, csm=users["csm"], arr=20800)
+    for score, reason in [(2, "Exports time out"), (8, "Good, pricey"), (10, "Love it")]:
+        invitation = InvitationFactory(contact=ContactFactory(account=account))
+        submit_answer(invitation=invitation, score=score, reason=reason)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    problems = []
+    for role, names in STAFF_PAGES.items():
+        page.context.clear_cookies()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{browser_server.url}/login/")
+        page.fill("#id_username", users[role].email)
+        page.fill("#id_password", "pw-admin-long-enough")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{browser_server.url}/")
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            for name in names:
+                page.goto(f"{browser_server.url}{reverse(name)}")
+                problems += [f"{role} {name} {width}px: {p}" for p in _accessibility_problems(page)]
+                if width == 390 and page.evaluate("document.documentElement.scrollWidth") > 390:
+                    problems.append(f"{role} {name}: scrolls sideways at 390 px")
+    # the customer's answer page, on a phone
+    invitation = InvitationFactory(contact=ContactFactory(account=account))
+    page.goto(f"{browser_server.url}{reverse('surveys:answer', args=[invitation.token])}?score=7")
+    problems += [f"answer page: {p}" for p in _accessibility_problems(page)]
+    assert problems == [], "\n".join(problems)
+    assert errors == []
