@@ -16,6 +16,19 @@ RELATIONSHIP_FIELDS = ["cadence_months", "send_day", "send_hour", "timezone", "s
 TRANSACTIONAL_FIELDS = ["event_types", "delay_minutes", "cap_per_contact", "cap_window_days"]
 
 
+# The editor's sections, in the order an Admin thinks them through (fields a stream lacks are skipped).
+SECTIONS = [
+    ("The question", ["name", "product_name", "question", "reason_prompt"]),
+    ("The email", ["sender_name", "sender_email", "subject", "intro"]),
+    ("Who is asked", ["audience_segments", "audience_plan_tiers", "audience_regions", "audience_product_lines",
+                      "audience_include_churned", "decision_makers_only"]),
+    ("When", [*RELATIONSHIP_FIELDS, *TRANSACTIONAL_FIELDS, "quiet_period_days", "reminder_enabled",
+              "reminder_after_days", "link_expiry_days"]),
+    ("After the answer", ["edit_window_hours", "review_url", "review_offer", "referral_enabled"]),
+    ("Status", ["is_active"]),
+]  # fmt: skip
+
+
 def _distinct(field: str) -> list[tuple[str, str]]:
     values = Account.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
     return [(v, v) for v in values]
@@ -63,6 +76,7 @@ class ProgramForm(forms.ModelForm):
         if stream == Stream.TRANSACTIONAL:
             self.initial["event_types"] = ", ".join(self.instance.event_types or [])
             self.fields["event_types"].required = True
+        self.sections = [(title, [self[name] for name in names if name in self.fields]) for title, names in SECTIONS]
 
     def clean_event_types(self) -> list[str]:
         raw = self.cleaned_data.get("event_types") or ""

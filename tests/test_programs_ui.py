@@ -153,3 +153,16 @@ def test_the_wave_page_shows_rate_nps_reminders_and_non_responders(
     assert "Wave NPS" in html and "50 %" in html  # 2 of 4 delivered answered; NPS 0 ± its margin
     assert "2 of 4 delivered" in html
     assert "Contact 2" in html and "Contact 3" in html and "Contact 0" not in html.split("Who has not answered")[1]
+
+
+def test_the_program_editor_shows_every_field_once_in_its_sections(client, admin_user):
+    from surveys.forms import ProgramForm
+
+    for stream in ("relationship", "transactional"):
+        form = ProgramForm(stream=stream)
+        shown = [bound.name for _title, fields in form.sections for bound in fields]
+        assert sorted(shown) == sorted(form.fields)  # nothing dropped, nothing twice
+    program = ProgramFactory()
+    client.force_login(admin_user)
+    page = client.get(reverse("surveys:program_edit", args=[program.pk])).content.decode()
+    assert "Who is asked" in page and reverse("surveys:program_preview_html", args=[program.pk]) in page
