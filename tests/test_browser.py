@@ -263,7 +263,14 @@ def test_every_role_walks_its_pages_accessibly_on_desktop_and_phone(browser_serv
     settings.SITE_URL = browser_server.url
     team = TeamFactory(name="North")
     users = {
-        "admin": UserFactory(email="admin@example.com", role=Role.ADMIN, team=None, password="pw-admin-long-enough"),
+        # a long name on purpose: the navbar must wrap, not push "Log out" off its background
+        "admin": UserFactory(
+            email="admin@example.com",
+            name="Maximilian Alexander Bartholomew-Featherstonehaugh",
+            role=Role.ADMIN,
+            team=None,
+            password="pw-admin-long-enough",
+        ),
         "manager": UserFactory(email="m@example.com", role=Role.MANAGER, team=team, password="pw-admin-long-enough"),
         "csm": UserFactory(email="c@example.com", role=Role.CSM, team=team, password="pw-admin-long-enough"),
     }
