@@ -43,10 +43,16 @@ DEFAULTS = {
 }
 
 
+def template_for(queue: str) -> LoopTemplate:
+    """The queue's template, created from the default on first use."""
+    subject, body = DEFAULTS[queue]
+    return LoopTemplate.objects.get_or_create(queue=queue, defaults={"subject": subject, "body": body})[0]
+
+
 def templates() -> list[LoopTemplate]:
     """One template per queue, the defaults created on first use."""
-    for queue, (subject, body) in DEFAULTS.items():
-        LoopTemplate.objects.get_or_create(queue=queue, defaults={"subject": subject, "body": body})
+    for queue in DEFAULTS:
+        template_for(queue)
     return list(LoopTemplate.objects.all())
 
 
@@ -61,7 +67,7 @@ def blanks(text: str) -> list[str]:
 
 def draft(task: Task, sender) -> dict[str, str]:
     """The close-the-loop email's editable subject and body for a task, from its queue's template."""
-    template = next(t for t in templates() if t.queue == task.queue)
+    template = template_for(task.queue)
     contact = task.contact
     values = {
         "first_name": contact.first_name or contact.name or "",

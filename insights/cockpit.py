@@ -132,13 +132,12 @@ def for_user(user, now: datetime | None = None) -> dict:
         return context
     context["streams"] = stream_figures(user)
     context["at_risk"] = selectors.accounts_at_risk(user, timezone.localdate(now))[:10]
+    context["overdue"] = overdue_by_csm(user, now)
     if user.role == Role.MANAGER:
         filters, _ = filters_from({"stream": Stream.RELATIONSHIP, "period": "90d"})
         context["loop"] = selectors.loop_metrics(user, filters, "team")
-        context["overdue"] = overdue_by_csm(user, now)
         context["tasks"] = my_tasks(user, now)
     else:
         context["waves"] = next_waves(now)
         context["problems"] = delivery_problems(now)
-        context["overdue"] = overdue_by_csm(user, now)
     return context

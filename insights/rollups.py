@@ -14,8 +14,7 @@ still change a sealed day is rare and caught here, by the analytics tick (``refr
 * a change that sets ``updated_at`` (erasure and retention blank the reason; an edit window raised
   after the fact) — the sealed days of the responses changed since the last run are rebuilt;
 * anything else (rows deleted with their contact, a team deleted, a bulk load) — once a day every
-  rolled-up day is compared with the responses and rebuilt if it differs (``verify``); a bulk load
-  may call ``rebuild`` itself.
+  rolled-up day is compared with the responses and rebuilt if it differs (``verify``).
 """
 
 from __future__ import annotations
@@ -50,12 +49,9 @@ def seal_day(now: datetime | None = None) -> date:
     return today - timedelta(days=math.ceil(hours / 24) + 1)
 
 
-def state() -> RollupState:
-    return RollupState.objects.get_or_create(pk=1)[0]
-
-
 def _locked_state() -> RollupState:
-    state()
+    """The one state row, locked: whoever rebuilds the rollups holds it."""
+    RollupState.objects.get_or_create(pk=1)
     return RollupState.objects.select_for_update().get(pk=1)
 
 
@@ -86,16 +82,6 @@ def _insert(fields: list[str], rows) -> None:
     statement = f"INSERT INTO {DailyCount._meta.db_table} ({columns}) {sql}"  # noqa: S608 (names from the models)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-
-
-def rebuild(first: date, end: date) -> None:
-    """Rebuild the days [first, end) that are rolled up (a bulk load that bypassed ``updated_at`` calls this)."""
-    with transaction.atomic():
-        built = _locked_state().built_through
-        if built is None or first >= built:
-            return
-        for start in _chunks(first, min(end, built)):
-            _build(start, min(start + timedelta(days=CHUNK_DAYS), end, built))
 
 
 def _chunks(first: date, end: date):
@@ -164,4 +150,4 @@ def verify(built_through: date) -> list[date]:
         tuple(row[k] for k in key): (row["responses"], row["commented"])
         for row in DailyCount.objects.filter(dimension="", day__lt=built_through).values(*key, "responses", "commented")
     }
-    return sorted({k[0] for k in actual.keys() ^ rolled.keys()} | {k[0] for k in actual if actual[k] != rolled.get(k)})
+    return sorted({key[0] for key in actual.keys() | rolled.keys() if actual.get(key) != rolled.get(key)})

@@ -455,12 +455,12 @@ def account_360(user, account) -> dict:
     ]
     answered = set(answers.values_list("contact_id", flat=True).distinct())
     contacts = list(account.contacts.order_by("name", "email"))
-    tasks = (
+    tasks = list(  # one query for the open and the closed lists
         scoping.tasks(user)
         .filter(account=account)
         .select_related("response", "contact", "assignee")
         .annotate(outreach=Count("events", filter=Q(events__kind=EventKind.OUTREACH)))
-        .order_by("-created_at")
+        .order_by("-created_at")[:100]
     )
     return {
         "relationship": Score(**latest),
@@ -468,8 +468,8 @@ def account_360(user, account) -> dict:
         "trend": trend_rows,
         "never_answered": [c for c in contacts if c.pk not in answered],
         "answers": answers.select_related("contact", "program").order_by("-submitted_at")[:20],
-        "open_tasks": [t for t in tasks[:100] if t.status == TaskStatus.OPEN],
-        "past_tasks": [t for t in tasks[:100] if t.status != TaskStatus.OPEN][:20],
+        "open_tasks": [t for t in tasks if t.status == TaskStatus.OPEN],
+        "past_tasks": [t for t in tasks if t.status != TaskStatus.OPEN][:20],
     }
 
 

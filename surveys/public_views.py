@@ -44,9 +44,14 @@ def invitation_for_token(token: str) -> Invitation | None:
         return None
 
 
+def _language(invitation: Invitation | None) -> str:
+    """A customer page's language: the contact's, or the request's when the link led to nobody."""
+    return supported_language(invitation.contact.locale) if invitation else translation.get_language()
+
+
 def _customer_page(request, invitation: Invitation | None, template: str, context=None, status: int = 200):
     """Render a customer page in the contact's language."""
-    language = supported_language(invitation.contact.locale) if invitation else translation.get_language()
+    language = _language(invitation)
     with translation.override(language):
         response = render(request, template, {"invitation": invitation, **(context or {})}, status=status)
         response["Content-Language"] = language
@@ -87,8 +92,7 @@ STATUS_PAGES = {
 def _status_page(request, invitation: Invitation | None, name: str, status: int = 200, **params):
     """One of the STATUS_PAGES in the contact's language; `params` fill the message's placeholders."""
     heading, message = STATUS_PAGES[name]
-    language = supported_language(invitation.contact.locale) if invitation else translation.get_language()
-    with translation.override(language):
+    with translation.override(_language(invitation)):
         text = str(message) % params if params else str(message)
         context = {"heading": str(heading), "message": text, "page": name}
     return _customer_page(request, invitation, "surveys/public/status.html", context, status=status)

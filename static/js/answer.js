@@ -11,6 +11,7 @@
   var saved = form.getAttribute("data-saved-score") || "";
   var present = false;
   var timer = null;
+  var INTERACTIONS = ["pointermove", "pointerdown", "touchstart", "keydown", "scroll", "focusin"];
 
   function checked() {
     var box = form.querySelector('input[name="score"]:checked');
@@ -35,13 +36,11 @@
   function person() {
     if (present) return;
     present = true;
-    ["pointermove", "pointerdown", "touchstart", "keydown", "scroll", "focusin"].forEach(function (name) {
-      window.removeEventListener(name, person, true);
-    });
+    INTERACTIONS.forEach(function (name) { window.removeEventListener(name, person, true); });
     save();
   }
 
-  ["pointermove", "pointerdown", "touchstart", "keydown", "scroll", "focusin"].forEach(function (name) {
+  INTERACTIONS.forEach(function (name) {
     window.addEventListener(name, person, { capture: true, passive: true });
   });
   form.addEventListener("change", function (event) {
