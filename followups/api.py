@@ -1,10 +1,11 @@
 """GET /api/v1/tasks/ and /api/v1/tasks/<id>/: follow-up tasks for CRMs, scoped like the web UI."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers
 
 from accounts.permissions import ALL_STAFF, StaffApiMixin
 
-from . import selectors
+from .filters import TaskFilter
 from .models import Task, TaskEvent
 
 
@@ -49,24 +50,20 @@ class TaskDetailOut(TaskOut):
         fields = [*TaskOut.Meta.fields, "timeline"]
 
 
-class TaskFilters(serializers.Serializer):
-    queue = serializers.ChoiceField(choices=["recovery", "checkin", "referral", "advocacy"], required=False)
-    status = serializers.ChoiceField(choices=["open", "closed", "superseded", ""], required=False, default="")
-    assignee = serializers.CharField(required=False, help_text="me, none, or a user id")
-    overdue = serializers.BooleanField(required=False, default=False)
-    account = serializers.CharField(required=False, max_length=100)
-
-
 class TaskList(StaffApiMixin, generics.ListAPIView):
+    """Tasks the token's user may see, soonest due first; filters as on the task pages (any status unless asked)."""
+
     allowed_roles = ALL_STAFF
     serializer_class = TaskOut
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilter
 
     def get_queryset(self):
-        filters = TaskFilters(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = {k: v for k, v in filters.validated_data.items() if v not in (None, False)}
-        values.setdefault("status", "")
-        return selectors.task_list(self.request.user, values)
+        return (
+            Task.objects.visible_to(self.request.user)
+            .select_related("account", "contact", "assignee", "response", "team")
+            .order_by("due_at", "pk")
+        )
 
 
 class TaskDetail(StaffApiMixin, generics.RetrieveAPIView):

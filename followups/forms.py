@@ -1,47 +1,9 @@
 from django import forms
 
 from accounts.models import User
-from customers.models import Segment
 
 from . import loop
-from .models import LoopTemplate, Outcome, OutreachChannel, Queue, SlaPolicy, TaskStatus
-
-
-class TaskFilterForm(forms.Form):
-    queue = forms.ChoiceField(choices=[("", "All queues"), *Queue.choices], required=False)
-    status = forms.ChoiceField(choices=[("", "Any status"), *TaskStatus.choices], required=False, initial="open")
-    urgency = forms.ChoiceField(choices=[("", "Any urgency"), ("urgent", "Urgent only")], required=False)
-    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
-    assignee = forms.ChoiceField(required=False)
-    overdue = forms.BooleanField(required=False, label="Overdue only")
-    account = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-
-    def __init__(self, *args, assignees=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
-            ("none", "Unassigned (team queue)"),
-            *[(str(u.pk), str(u)) for u in assignees],
-        ]
-        for name, field in self.fields.items():
-            if name == "account":
-                continue
-            if name != "overdue":
-                field.widget.attrs["class"] = "form-select form-select-sm"
-            else:
-                field.widget.attrs["class"] = "form-check-input"
-
-
-def task_filters(data, user, defaults: dict[str, str]) -> tuple[TaskFilterForm, dict[str, str]]:
-    """The task list filters from a query string; values that don't fit fall back to the defaults."""
-    form = TaskFilterForm(data or defaults, assignees=team_staff(user))
-    filters = form.cleaned_data if form.is_valid() else defaults
-    return form, {k: v or "" for k, v in filters.items()}
-
-
-def team_staff(user):
-    return assignee_queryset(user, None if user.is_admin else user.team_id).order_by("name", "email")
+from .models import LoopTemplate, Outcome, OutreachChannel, SlaPolicy
 
 
 def assignee_queryset(user, team_id):

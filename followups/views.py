@@ -13,6 +13,7 @@ from config.inputs import safe_next, whole_number
 from customers.models import Segment
 
 from . import loop, selectors, services
+from .filters import ordered, task_filter, team_staff
 from .forms import (
     AssignForm,
     BulkAssignForm,
@@ -23,8 +24,6 @@ from .forms import (
     OutreachForm,
     SlaPolicyFormSet,
     assignee_queryset,
-    task_filters,
-    team_staff,
 )
 from .models import LoopTemplate, SlaPolicy, Task, TaskStatus
 
@@ -39,17 +38,13 @@ def _task_or_404(request, pk: int) -> Task:
 
 
 def _list(request, *, title: str, defaults: dict[str, str]):
-    form, filters = task_filters(request.GET, request.user, defaults)
-    tasks = selectors.task_list(request.user, filters)
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    filterset = task_filter(request, defaults=defaults)
+    page = Paginator(ordered(filterset), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "title": title,
-        "form": form,
+        "form": filterset.form,
         "page": page,
         "now": timezone.now(),
-        "query": query.urlencode(),
         "bulk_form": BulkAssignForm(queryset=team_staff(request.user)) if not request.user.is_csm else None,
     }
     return render(request, "followups/task_list.html", context)

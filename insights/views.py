@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
-from followups import selectors as followup_selectors
-from followups.forms import task_filters
+from followups.filters import ordered, task_filter
 from surveys.models import Category, Stream
 
 from . import charts, cockpit, selectors, services
@@ -153,8 +152,8 @@ def export_responses(request, filters, period):
 
 @roles(*ALL_STAFF)
 def export_tasks(request):
-    _form, filters = task_filters(request.GET, request.user, {"status": ""})
-    tasks = followup_selectors.task_list(request.user, filters).filter(response__is_test=False)
+    filterset = task_filter(request, defaults={})
+    tasks = ordered(filterset).filter(response__is_test=False)
     header = ["id", "queue", "status", "urgent", "account", "account_external_id", "contact", "score", "reason",
               "assignee", "due_at", "first_contact_at", "outcome", "outcome_detail"]  # fmt: skip
     rows = (
@@ -163,7 +162,7 @@ def export_tasks(request):
          t.first_contact_at.isoformat() if t.first_contact_at else "", t.outcome, t.outcome_detail]
         for t in tasks.iterator(chunk_size=2000)
     )  # fmt: skip
-    audit.record(request.user, "export.tasks", label="Tasks", after=filters)
+    audit.record(request.user, "export.tasks", label="Tasks", after=request.GET.dict())
     return csv_response("tasks.csv", header, rows)
 
 

@@ -387,6 +387,34 @@ def test_the_tasks_api_lists_filters_and_scopes(contact, other_contact, csm, oth
         assert api.get("/api/v1/tasks/", {"overdue": "true"}).json()["count"] == 1
 
 
+def test_the_page_the_csv_and_the_api_filter_tasks_alike(client, team, manager):
+    """One FilterSet (followups/filters.py): the same query string picks the same tasks everywhere."""
+    for score in (1, 2, 7, 9):
+        answer(ContactFactory(account=AccountFactory(team=team, csm=None, segment="smb")), score)
+    answer(ContactFactory(account=AccountFactory(team=team, csm=None, segment="enterprise")), 3)
+    query = {"queue": "recovery", "segment": "smb", "status": "open"}
+    expected = set(
+        Task.objects.filter(queue="recovery", account__segment="smb", status="open").values_list("pk", flat=True)
+    )
+    assert len(expected) == 2
+    client.force_login(manager)
+    page = client.get(reverse("followups:queue"), query)
+    assert {t.pk for t in page.context["page"].object_list} == expected
+    csv_lines = b"".join(client.get(reverse("insights:export_tasks"), query).streaming_content).decode().splitlines()
+    assert {int(line.split(",")[0]) for line in csv_lines[1:]} == expected
+    _, key = api_token_create(user=manager, name="crm")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert {t["id"] for t in api.get("/api/v1/tasks/", query).json()["results"]} == expected
+    # A bad value: the page ignores that filter and says so; the API answers 400 naming the field.
+    page = client.get(reverse("followups:queue"), {"queue": "bogus", "segment": "smb"})
+    assert "Some filters were ignored: queue: Select a valid choice." in page.content.decode()
+    # every smb task in any queue (two recovery, a check-in, referral and advocacy for the 9)
+    assert len(page.context["page"].object_list) == 5
+    refused = api.get("/api/v1/tasks/", {"assignee": "99999"})
+    assert refused.status_code == 400 and "assignee" in refused.json()
+
+
 def test_admins_set_a_teams_business_hours(client, admin_user, team):
     client.force_login(admin_user)
     url = reverse("accounts:team_edit", args=[team.pk])

@@ -7,17 +7,6 @@ register = template.Library()
 
 
 @register.simple_tag
-def replace_query(query: str, **changes) -> str:
-    """The query string with some parameters replaced (an empty value removes one)."""
-    params = QueryDict(query, mutable=True)
-    for name, value in changes.items():
-        params.pop(name, None)
-        if value not in ("", None):
-            params[name] = value
-    return params.urlencode()
-
-
-@register.simple_tag
 def add_filter(query: str, name: str, value: str) -> str:
     """The query string filtered on one more dimension value."""
     params = QueryDict(query, mutable=True)
