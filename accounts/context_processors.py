@@ -13,6 +13,7 @@ NAVIGATION = [
     ("Programs", "surveys:program_list", ADMIN_ONLY),
     ("SLA policies", "followups:sla_policies", ADMIN_ONLY),
     ("Loop templates", "followups:loop_templates", ADMIN_ONLY),
+    ("Branding", "surveys:branding", ADMIN_ONLY),
     ("Import", "customers:import_list", ADMIN_ONLY),
     ("API tokens", "accounts:token_list", ADMIN_ONLY),
     ("Staff", "accounts:user_list", ADMIN_ONLY),

@@ -20,7 +20,7 @@ from django.utils.html import escape
 from outbox.models import OutgoingEmail, Priority
 from outbox.services import renderer_register
 
-from .models import Invitation, Program, fill
+from .models import Branding, Invitation, Program, fill
 
 SCALE = range(11)
 # Placeholders: plain ASCII words that escaping and URL building leave as they are.
@@ -55,9 +55,13 @@ def render_survey_email(invitation: Invitation, *, reminder: bool, first_name: s
     """Render the three templates for one invitation (or for placeholders)."""
     program = invitation.program
     links = invitation_links(token)
+    brand = Branding.current()
+    logo_url = settings.SITE_URL.rstrip("/") + reverse("surveys:brand_logo", args=[brand.version]) if brand.logo else ""
     with translation.override(supported_language(invitation.contact.locale)):
         context = {
             "program": program,
+            "brand": brand,
+            "logo_url": logo_url,
             "first_name": first_name,
             "question": program.question_text,
             "intro": fill(program.intro_text, product=program.product_name, first_name=first_name),

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Account, Segment
 
-from .models import DEFAULT_QUIET_DAYS, REASON_MAX_LENGTH, Program, Stream
+from .branding import LOGO_MAX_BYTES, logo_type
+from .models import DEFAULT_QUIET_DAYS, REASON_MAX_LENGTH, Branding, Program, Stream
 
 COMMON_FIELDS = [
     "name", "product_name", "question", "reason_prompt", "sender_name", "sender_email", "subject", "intro",
@@ -150,3 +151,40 @@ class ReferralForm(forms.Form):
     email = forms.EmailField(label=_("Their email"))
     company = forms.CharField(label=_("Their company"), max_length=200, required=False)
     note = forms.CharField(label=_("A note for us (optional)"), max_length=2000, required=False, widget=forms.Textarea)
+
+
+class BrandingForm(forms.ModelForm):
+    logo_file = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG or JPEG, up to 200 kB; shown about 40 px high above the question.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = Branding
+        fields = ["company_name", "accent"]
+        widgets = {"accent": forms.TextInput(attrs={"type": "color"})}
+
+    def clean_logo_file(self):
+        upload = self.cleaned_data.get("logo_file")
+        if not upload:
+            return None
+        if upload.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError(f"The logo is {upload.size // 1024} kB; it can be 200 kB at most.")
+        data = upload.read()
+        content_type = logo_type(data)
+        if content_type is None:
+            raise forms.ValidationError("A logo must be a PNG or JPEG image.")
+        return data, content_type
+
+    def save(self, commit: bool = True) -> Branding:
+        brand = super().save(commit=False)
+        if self.cleaned_data.get("remove_logo"):
+            brand.logo, brand.logo_type = None, ""
+        elif self.cleaned_data.get("logo_file"):
+            brand.logo, brand.logo_type = self.cleaned_data["logo_file"]
+        if commit:
+            brand.save()
+        return brand

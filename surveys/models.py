@@ -9,7 +9,8 @@ import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext, gettext_noop
@@ -450,3 +451,52 @@ class LatestAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Latest answer of contact {self.contact_id}"
+
+
+def _accent_colour(value: str) -> None:
+    from .branding import contrast_with_white
+
+    if contrast_with_white(value) < 4.5:
+        raise ValidationError(
+            "Too light: white text on this colour, and this colour on white, would be hard to read "
+            "(contrast below 4.5:1). Choose a darker shade."
+        )
+
+
+class Branding(models.Model):
+    """What customers see of the company that asks: its name, logo and accent colour (one row).
+
+    Shown on the customer pages (answer, thank-you, unsubscribe) and in survey emails. The logo is
+    kept in the database (PNG or JPEG, up to 200 kB) so that a backup holds it and nothing needs a
+    media server.
+    """
+
+    company_name = models.CharField(
+        max_length=120, blank=True, help_text="Shown above the question and in the email's sign-off."
+    )
+    accent = models.CharField(
+        "accent colour",
+        max_length=7,
+        default="#0d6efd",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #RRGGBB, for example #0d6efd."), _accent_colour],
+        help_text="Score buttons, links and the Send button. White text must be readable on it.",
+    )
+    logo = models.BinaryField(null=True, blank=True, editable=False)
+    logo_type = models.CharField(max_length=20, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "branding"
+
+    def __str__(self) -> str:
+        return self.company_name or "Branding"
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the branding does: the stylesheet's and logo's URLs carry it (cached for a year)."""
+        return str(int(self.updated_at.timestamp())) if self.updated_at else "0"
+
+    @classmethod
+    def current(cls) -> Branding:
+        """The branding row (an unsaved default before an Admin sets one)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -21,10 +21,11 @@ from config.clientip import client_ip
 from config.ratelimit import over_limit
 
 from . import answers, services
+from .branding import stylesheet
 from .devices import device_class
 from .emails import supported_language
 from .forms import AnswerForm, ImprovementForm, ReferralForm
-from .models import Category, Invitation, Response, ReviewOffer, token_hash
+from .models import Branding, Category, Invitation, Response, ReviewOffer, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def _customer_page(request, invitation: Invitation | None, template: str, contex
     """Render a customer page in the contact's language."""
     language = _language(invitation)
     with translation.override(language):
-        response = render(request, template, {"invitation": invitation, **(context or {})}, status=status)
+        context = {"invitation": invitation, "brand": Branding.current(), **(context or {})}
+        response = render(request, template, context, status=status)
         response["Content-Language"] = language
     return response
 
@@ -251,3 +253,28 @@ def unsubscribe(request, token: str):
         services.contact_unsubscribe(contact=contact)
         return _status_page(request, invitation, "unsubscribed", sender=invitation.program.sender_name)
     return _customer_page(request, invitation, "surveys/public/unsubscribe.html", {"contact": contact})
+
+
+# The branding's stylesheet and logo: public (customer pages and emails load them), cached for a year
+# under a URL that carries the branding's version, so an edit shows at once.
+_YEAR = "public, max-age=31536000, immutable"
+
+
+@public
+@require_http_methods(["GET", "HEAD"])
+def brand_css(request, version: str):
+    response = HttpResponse(stylesheet(Branding.current().accent), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = _YEAR
+    return response
+
+
+@public
+@require_http_methods(["GET", "HEAD"])
+def brand_logo(request, version: str):
+    brand = Branding.current()
+    if not brand.logo:
+        return HttpResponse(status=404)
+    response = HttpResponse(bytes(brand.logo), content_type=brand.logo_type)
+    response["Cache-Control"] = _YEAR
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -14,10 +14,13 @@ urlpatterns = [
     path("programs/<int:pk>/test/", views.program_test_send, name="program_test_send"),
     path("programs/<int:pk>/send-now/", views.wave_send_now, name="wave_send_now"),
     path("waves/<int:pk>/", views.wave_detail, name="wave_detail"),
+    path("settings/branding/", views.branding_edit, name="branding"),
     # Customer pages
     path("s/<str:token>/", public_views.answer, name="answer"),
     path("s/<str:token>/thanks/", public_views.thanks, name="thanks"),
     path("s/<str:token>/improve/", public_views.thanks, {"form_name": "improve"}, name="improve"),
     path("s/<str:token>/refer/", public_views.thanks, {"form_name": "refer"}, name="refer"),
     path("u/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
+    path("brand/<str:version>.css", public_views.brand_css, name="brand_css"),
+    path("brand/logo/<str:version>", public_views.brand_logo, name="brand_logo"),
 ]

@@ -14,8 +14,8 @@ from outbox.models import EmailStatus
 
 from . import cadence, selectors, services
 from .emails import survey_email
-from .forms import ProgramForm
-from .models import Program, SkipReason, Stream, Wave
+from .forms import BrandingForm, ProgramForm
+from .models import Branding, Program, SkipReason, Stream, Wave
 
 
 @roles(*ADMIN_ONLY)
@@ -136,3 +136,17 @@ def wave_detail(request, pk: int):
     }
     template = "surveys/_wave_progress.html" if request.htmx else "surveys/wave_detail.html"
     return render(request, template, context)
+
+
+@roles(*ADMIN_ONLY)
+def branding_edit(request):
+    """Company name, logo and accent colour on the customer pages and survey emails."""
+    brand = Branding.current()
+    form = BrandingForm(request.POST or None, request.FILES or None, instance=brand)
+    if request.method == "POST" and form.is_valid():
+        fields = ["company_name", "accent", "logo_type"]
+        with audit.change(request.user, "branding.update", brand, fields=fields) as box:
+            box["obj"] = form.save()
+        messages.success(request, "Branding saved. Customer pages and new survey emails show it now.")
+        return redirect("surveys:branding")
+    return render(request, "surveys/branding.html", {"form": form, "brand": brand})

@@ -28,6 +28,8 @@ URL_KWARGS = {
     "customers:contact_export": lambda f: {"pk": f["contact"].pk},
     "customers:contact_erase": lambda f: {"pk": f["contact"].pk},
     "outbox:detail": lambda f: {"pk": f["email"].pk},
+    "surveys:brand_css": lambda f: {"version": "1"},
+    "surveys:brand_logo": lambda f: {"version": "1"},
     "outbox:html": lambda f: {"pk": f["email"].pk},
     "password_reset_confirm": lambda f: {"uidb64": "MQ", "token": "set-password"},
     "accounts:token_revoke": lambda f: {"pk": f["api_token"].pk},
@@ -64,6 +66,7 @@ POST_ONLY = {
 PUBLIC = {
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "surveys:answer", "surveys:unsubscribe", "surveys:thanks", "surveys:improve", "surveys:refer",
+    "surveys:brand_css", "surveys:brand_logo",
 }  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
     "customers:import_list", "customers:import_detail", "customers:import_retry", "accounts:user_list",
@@ -75,6 +78,7 @@ EXPECTED_ADMIN_ONLY = {
     "followups:sla_policies", "followups:loop_templates", "insights:themes", "accounts:security",
     "accounts:lockout_reset",
     "accounts:user_two_factor_reset", "accounts:audit_list", "customers:contact_export", "customers:contact_erase",
+    "surveys:branding",
 }  # fmt: skip
 
 
