@@ -1,4 +1,5 @@
 import uuid
+import zoneinfo
 
 from django import forms
 from django.conf import settings
@@ -18,7 +19,11 @@ class UserForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "name", "role", "team", "is_active"]
+        fields = ["email", "name", "role", "team", "timezone", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].widget = forms.Select(choices=zone_choices("As their team"))
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -68,6 +73,24 @@ class TeamForm(forms.ModelForm):
         if data.get("work_days") and start is not None and end is not None and end <= start:
             self.add_error("work_end", "The working day must end after it starts.")
         return data
+
+
+def zone_choices(blank_label: str) -> list[tuple[str, str]]:
+    return [("", blank_label), *((name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()))]
+
+
+class ProfileForm(forms.ModelForm):
+    """What every staff member sets for themselves: their name, time zone and digest."""
+
+    class Meta:
+        model = User
+        fields = ["name", "timezone", "daily_digest"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        team = self.instance.team
+        fallback = team.timezone if team else settings.TIME_ZONE
+        self.fields["timezone"].widget = forms.Select(choices=zone_choices(f"As my team: {fallback}"))
 
 
 class ApiTokenForm(forms.Form):

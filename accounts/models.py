@@ -84,6 +84,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="A morning email with my open tasks and those due within a day."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="Dates and times on your pages and in your emails. Empty: your team's time zone.",
+    )
 
     objects = UserManager()
 
@@ -96,6 +103,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """Where this person reads times: their own zone, else their team's, else the site's."""
+        from django.conf import settings
+
+        for name in (self.timezone, self.team.timezone if self.team_id else "", settings.TIME_ZONE):
+            if not name:
+                continue
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue  # a value not yet validated (a form being corrected): the next one
+        return zoneinfo.ZoneInfo("UTC")
 
     @property
     def is_staff(self) -> bool:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("security/", views.security, name="security"),
     path("security/unlock/", views.lockout_reset, name="lockout_reset"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("me/", views.my_settings, name="my_settings"),
 ]
 
 # Django's auth pages. Login and password reset are public already (login_not_required);

@@ -13,12 +13,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from config.inputs import safe_next
 
 from . import audit, twofactor
-from .forms import ApiTokenForm, AuditFilterForm, SecuritySettingsForm, TeamForm, TwoFactorCodeForm, UserForm
+from .forms import (
+    ApiTokenForm,
+    AuditFilterForm,
+    ProfileForm,
+    SecuritySettingsForm,
+    TeamForm,
+    TwoFactorCodeForm,
+    UserForm,
+)
 from .models import ApiToken, AuditEntry, SecuritySettings, Team, User
 from .permissions import ADMIN_ONLY, ALL_STAFF, roles
 from .services import api_token_create, api_token_revoke
 
-USER_FIELDS = ["email", "name", "role", "team", "is_active"]
+USER_FIELDS = ["email", "name", "role", "team", "timezone", "is_active"]
 
 
 @roles(*ADMIN_ONLY)
@@ -214,3 +222,15 @@ def audit_list(request):
         "form": form, "page": page, "query": query.urlencode(), "retention_days": settings.AUDIT_RETENTION_DAYS,
     }  # fmt: skip
     return render(request, "accounts/audit_list.html", context)
+
+
+@roles(*ALL_STAFF)
+def my_settings(request):
+    """Each staff member's own settings: name, time zone, daily digest; links to password and two-factor."""
+    # A copy: a form being corrected must not change the user the rest of the page reads.
+    form = ProfileForm(request.POST or None, instance=User.objects.select_related("team").get(pk=request.user.pk))
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        messages.success(request, f"Saved. Dates and times now show in {user.zone}.")
+        return redirect("accounts:my_settings")
+    return render(request, "accounts/my_settings.html", {"form": form})

@@ -48,10 +48,6 @@ def sla_policy(segment: str) -> SlaPolicy:
     return SlaPolicy.objects.filter(segment=segment).first() or SlaPolicy(segment=segment)
 
 
-def detractor_sla_hours(segment: str) -> int:
-    return sla_policy(segment).detractor_hours
-
-
 class Queue(models.TextChoices):
     RECOVERY = "recovery", "Recovery"
     CHECKIN = "checkin", "Check-in"

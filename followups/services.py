@@ -72,6 +72,14 @@ def due_time(queue: str, response: Response, team, start: datetime) -> datetime:
     return start + timedelta(days=policy.promoter_days)
 
 
+def detractor_promise(response: Response) -> tuple[int, datetime]:
+    """(SLA hours, due time) of the recovery call the thank-you page promises a Detractor: the same
+    clock as the task's, so with business hours "within 24 hours" becomes a date that holds."""
+    policy = sla_policy(response.segment)
+    start = response.submitted_at
+    return policy.detractor_hours, add_business_hours(start, policy.detractor_hours, response.team)
+
+
 # Routing ------------------------------------------------------------------------------------------
 
 
@@ -143,6 +151,7 @@ def _notify_assignment(
         key=f"task_assigned:{task.pk}:{count}",
         to=task.assignee.email,
         context={"task": task, "assignee": task.assignee, "url": task_url(task)},
+        zone=task.assignee.zone,
     )
     emails_queue_and_send([row], wake=wake)
 
@@ -273,13 +282,13 @@ def escalate_due(now: datetime | None = None) -> int:
             managers = task.team.managers if task.team else User.objects.none()
             if not managers.exists():  # nobody manages this team: the Admins hear of it
                 managers = User.objects.filter(role=Role.ADMIN, is_active=True)
-            recipients = set(managers.values_list("email", flat=True))
+            recipients = {user.email: user for user in managers.select_related("team")}
             if task.assignee:
-                recipients.add(task.assignee.email)
+                recipients[task.assignee.email] = task.assignee
             emails_queue_and_send([
                 email_from_templates(
                     "task_escalated", key=f"task_escalated:{task.pk}:{to}", to=to,
-                    context={"task": task, "url": task_url(task)},
+                    context={"task": task, "url": task_url(task)}, zone=recipients[to].zone,
                 )
                 for to in sorted(recipients)
             ])  # fmt: skip
@@ -309,6 +318,7 @@ def digests_send(now: datetime | None = None) -> int:
                         "user": user, "open_count": len(tasks), "overdue": overdue, "due_soon": due_soon,
                         "url": settings.SITE_URL + reverse("followups:my_tasks"),
                     },
+                    zone=user.zone,
                 )  # fmt: skip
                 emails_queue_and_send([row])
                 sent += 1

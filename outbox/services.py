@@ -109,22 +109,28 @@ def emails_queue(rows: Sequence[OutgoingEmail], *, fetch: bool = True) -> list[O
 
 
 def email_from_templates(
-    kind: str, *, key: str, to: str, context: dict[str, Any], from_email: str | None = None
+    kind: str, *, key: str, to: str, context: dict[str, Any], from_email: str | None = None, zone=None
 ) -> OutgoingEmail:
-    """An unsaved row from `emails/<kind>/subject.txt`, `body.txt` and `body.html`."""
+    """An unsaved row from `emails/<kind>/subject.txt`, `body.txt` and `body.html`.
+
+    `zone`: the recipient's time zone (a staff member's User.zone); dates render in it and the
+    templates can name it as `zone`. Without it, the site's TIME_ZONE."""
     from django.conf import settings
     from django.template.loader import render_to_string
+    from django.utils import timezone
 
-    subject = " ".join(render_to_string(f"emails/{kind}/subject.txt", context).split())[:998]
-    return OutgoingEmail(
-        key=key,
-        kind=kind,
-        to=to,
-        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
-        subject=subject,
-        body_text=render_to_string(f"emails/{kind}/body.txt", context),
-        body_html=render_to_string(f"emails/{kind}/body.html", context),
-    )
+    with timezone.override(zone):
+        context = {**context, "zone": timezone.get_current_timezone()}
+        subject = " ".join(render_to_string(f"emails/{kind}/subject.txt", context).split())[:998]
+        return OutgoingEmail(
+            key=key,
+            kind=kind,
+            to=to,
+            from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+            subject=subject,
+            body_text=render_to_string(f"emails/{kind}/body.txt", context),
+            body_html=render_to_string(f"emails/{kind}/body.html", context),
+        )
 
 
 def emails_queue_and_send(rows: Sequence[OutgoingEmail], *, wake: bool = True) -> None:

@@ -5,6 +5,8 @@ status (404 unknown, 410 closed, 429 too many attempts), never a 500 and never m
 """
 
 import logging
+import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
@@ -30,10 +32,16 @@ from .models import Branding, Category, Invitation, Response, ReviewOffer, token
 logger = logging.getLogger(__name__)
 
 
-def _promised_hours(segment: str) -> int:
-    """The hours within which a Detractor is promised a call (the follow-up app's SLA, named in
-    settings.ANSWER_PROMISE_HOURS so that surveys does not import the apps built on it)."""
-    return import_string(settings.ANSWER_PROMISE_HOURS)(segment)
+def _promise(response: Response) -> dict:
+    """When a Detractor is promised a call: the follow-up app's SLA clock (named in
+    settings.ANSWER_PROMISE so that surveys does not import the apps built on it). Within the
+    hours when the clock runs around the clock; by a date when working hours stretch it."""
+    hours, due = import_string(settings.ANSWER_PROMISE)(response)
+    on_the_wall_clock = due - response.submitted_at <= timedelta(hours=hours, minutes=1)
+    if on_the_wall_clock:
+        return {"sla_hours": hours, "sla_due": None}
+    zone = zoneinfo.ZoneInfo(response.team.timezone) if response.team_id else timezone.get_default_timezone()
+    return {"sla_hours": hours, "sla_due": due.astimezone(zone).date()}  # the day, where the team works
 
 
 def invitation_for_token(token: str) -> Invitation | None:
@@ -230,7 +238,7 @@ def thanks(request, token: str, form_name: str = ""):
         "response": response,
         "program": program,
         "editable": editable,
-        "sla_hours": _promised_hours(response.segment),
+        **_promise(response),
         "offer_review": offer_review,
         "improvement_form": improvement_form,
         "referral_form": referral_form,

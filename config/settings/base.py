@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.twofactor.TwoFactorMiddleware",
     "accounts.permissions.RoleMiddleware",
+    "accounts.zones.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -89,7 +90,7 @@ LOGIN_URL = "login"
 
 # Login protection (django-axes): after LOGIN_FAILURE_LIMIT failures for one account, or from one
 # client IP, logins from there wait LOGIN_COOLOFF_MINUTES. Admins unlock on the Staff page.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.TeamModelBackend"]
 AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -243,7 +244,7 @@ RESPONSE_CONSUMERS = [
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
 ]
 # segment -> the hours within which the thank-you page promises a Detractor a call (the SLA policy)
-ANSWER_PROMISE_HOURS = "followups.models.detractor_sla_hours"
+ANSWER_PROMISE = "followups.services.detractor_promise"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
