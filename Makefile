@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-faults lint format migrate seed worker messages check-deploy bench clean
+.PHONY: help run test test-faults lint format migrate seed worker messages check-deploy bench clean screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: $(VENV)/.dev ## Run the whole test suite (PostgreSQL and Redis when they a
 
 test-faults: $(VENV)/.dev ## Only the fault tests: killed workers, Redis down, bad mail servers (docs/RELIABILITY.md)
 	$(VENV)/bin/pytest -m faults -s
+
+screenshots: $(VENV)/.dev ## Refresh the README's Tour (docs/screenshots/) from the browser walk (needs Debian's chromium)
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest tests/test_browser.py -k walks -q
 
 lint: $(VENV)/.dev ## ruff check and format check
 	$(VENV)/bin/ruff check .

@@ -109,7 +109,7 @@ class Task(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
-    segment = models.CharField(max_length=16, blank=True)
+    segment = models.CharField(max_length=16, choices=Segment.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     first_contact_at = models.DateTimeField(null=True, blank=True)

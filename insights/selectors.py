@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import scoping
 from accounts.models import Team, User
+from customers.models import Segment
 from outbox.models import EmailStatus
 from surveys.models import Category, LatestAnswer, Response, Stream, category_for
 
@@ -228,6 +229,8 @@ def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, 
         names = {str(u.pk): str(u) for u in User.objects.all()}
     elif dimension == "team":
         names = {str(t.pk): t.name for t in Team.objects.all()}
+    elif dimension == "segment":
+        names = dict(Segment.choices)
     return [(value, str(names.get(value, value) or "(none)"), score) for value, score in scores.items()]
 
 

@@ -6,6 +6,7 @@ app_name = "surveys"
 urlpatterns = [
     path("programs/", views.program_list, name="program_list"),
     path("programs/new/", views.program_edit, name="program_create"),
+    path("programs/preview/", views.program_preview_live, name="program_preview_live"),
     path("programs/<int:pk>/", views.program_detail, name="program_detail"),
     path("programs/<int:pk>/edit/", views.program_edit, name="program_edit"),
     path("programs/<int:pk>/toggle/", views.program_toggle, name="program_toggle"),

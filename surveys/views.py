@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts import audit
 from accounts.permissions import ADMIN_ONLY, roles
 from config.csp import email_html
+from config.inputs import whole_number
 from outbox.models import EmailStatus
 
 from . import cadence, selectors, services
@@ -84,6 +85,30 @@ def program_preview_html(request, pk: int):
     program = get_object_or_404(Program, pk=pk)
     row = survey_email(services.preview_invitation(program))
     response = HttpResponse('<base target="_blank">' + row.body_html)
+    response["Content-Security-Policy"] = "sandbox allow-popups; script-src 'none'"
+    return response
+
+
+@roles(*ADMIN_ONLY)
+@require_POST
+@xframe_options_sameorigin
+@email_html
+def program_preview_live(request):
+    """The email for the program editor's unsaved fields, shown in the frame beside the form
+    (static/js/rebound.js posts the form here as it is edited; without JavaScript, a button does).
+    Nothing is saved; fields that don't validate yet keep their saved (or default) values."""
+    pk = whole_number(request.GET.get("program", ""))
+    program = get_object_or_404(Program, pk=pk) if pk else None
+    stream = program.stream if program else request.GET.get("stream", Stream.RELATIONSHIP)
+    if stream not in Stream.values:
+        raise Http404("Unknown stream")
+    form = ProgramForm(request.POST, instance=program, stream=stream)
+    form.is_valid()  # copies every valid field onto the unsaved instance
+    draft = form.instance
+    draft.stream = stream
+    row = survey_email(services.preview_invitation(draft))
+    errors = [str(form.fields[name].label or name) if name in form.fields else name for name in form.errors]
+    response = render(request, "surveys/_preview_frame.html", {"email": row, "errors": errors})
     response["Content-Security-Policy"] = "sandbox allow-popups; script-src 'none'"
     return response
 

@@ -177,6 +177,16 @@ def test_staff_pages_run_under_the_content_security_policy(browser_server, setti
         page.wait_for_load_state("load")
         if "two-factor" in path:
             assert page.locator(".qr svg").count() == 1  # the QR code renders without inline style
+    # The program editor's preview follows the edits (static/js/rebound.js), under the same policy.
+    page.goto(f"{browser_server.url}{reverse('surveys:program_edit', args=[program.pk])}")
+    page.fill("#id_subject", "Two minutes for {product}?")
+    from playwright.sync_api import expect
+
+    # the preview posts 600 ms after the last keystroke
+    preview = page.frame_locator("iframe[name=email-preview]").locator("body")
+    expect(preview).to_contain_text("Two minutes for Acme Cloud?", timeout=10_000)
+    program.refresh_from_db()
+    assert program.subject != "Two minutes for {product}?"  # previewed, not saved
     # On a phone, Home and the task lists fit the screen: tasks become cards, no sideways scrolling.
     page.set_viewport_size({"width": 390, "height": 844})
     for name in ("home", "followups:my_tasks", "followups:queue"):
@@ -233,10 +243,23 @@ def test_a_person_who_closes_the_tab_after_touching_the_page_keeps_their_score(b
 STAFF_PAGES = {
     "admin": ["home", "followups:my_tasks", "followups:queue", "insights:dashboard", "insights:accounts",
               "customers:account_list", "customers:contact_list", "surveys:program_list", "followups:sla_policies",
-              "followups:loop_templates", "accounts:user_list"],
+              "followups:loop_templates", "accounts:user_list", "surveys:branding"],
     "manager": ["home", "followups:queue", "insights:dashboard", "insights:accounts", "customers:account_list"],
-    "csm": ["home", "followups:my_tasks", "followups:queue", "insights:dashboard", "customers:contact_list"],
+    "csm": ["home", "followups:my_tasks", "followups:queue", "insights:dashboard", "customers:contact_list",
+            "accounts:my_settings"],
 }  # fmt: skip
+# `make screenshots` sets SCREENSHOTS_DIR: the walk then saves these pages for the README's Tour.
+TOUR = {
+    ("admin", "home", 1280), ("manager", "insights:dashboard", 1280), ("manager", "insights:accounts", 1280),
+    ("csm", "followups:my_tasks", 1280), ("csm", "followups:my_tasks", 390), ("admin", "surveys:branding", 1280),
+}  # fmt: skip
+
+
+def _screenshot(page, name: str) -> None:
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def _accessibility_problems(page) -> list[str]:
@@ -299,11 +322,14 @@ def test_every_role_walks_its_pages_accessibly_on_desktop_and_phone(browser_serv
                 page.goto(f"{browser_server.url}{reverse(name)}")
                 page.mouse.move(0, 0)
                 problems += [f"{role} {name} {width}px: {p}" for p in _accessibility_problems(page)]
+                if (role, name, width) in TOUR:
+                    _screenshot(page, f"{role}-{name.replace(':', '-').replace('_', '-')}-{width}")
                 if width == 390 and page.evaluate("document.documentElement.scrollWidth") > 390:
                     problems.append(f"{role} {name}: scrolls sideways at 390 px")
     # the customer's answer page, on a phone
     invitation = InvitationFactory(contact=ContactFactory(account=account))
     page.goto(f"{browser_server.url}{reverse('surveys:answer', args=[invitation.token])}?score=7")
     problems += [f"answer page: {p}" for p in _accessibility_problems(page)]
+    _screenshot(page, "customer-answer-390")
     assert problems == [], "\n".join(problems)
     assert errors == []

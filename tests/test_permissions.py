@@ -58,6 +58,7 @@ URL_KWARGS = {
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
 POST_ONLY = {
     "accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send", "followups:task_assign",
+    "surveys:program_preview_live",
     "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
     "followups:digest_toggle", "customers:import_retry", "accounts:user_two_factor_reset", "accounts:lockout_reset",
     "customers:contact_unsubscribe", "two_factor_disable",
@@ -78,7 +79,7 @@ EXPECTED_ADMIN_ONLY = {
     "followups:sla_policies", "followups:loop_templates", "insights:themes", "accounts:security",
     "accounts:lockout_reset",
     "accounts:user_two_factor_reset", "accounts:audit_list", "customers:contact_export", "customers:contact_erase",
-    "surveys:branding",
+    "surveys:branding", "surveys:program_preview_live",
 }  # fmt: skip
 
 

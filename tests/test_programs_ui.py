@@ -58,6 +58,27 @@ def test_preview_and_test_send(client, admin_user, django_capture_on_commit_call
     assert mail.outbox[0].subject.startswith("[Test] Hi ")
 
 
+def test_the_editor_previews_unsaved_changes_and_saves_nothing(client, admin_user):
+    program = ProgramFactory(subject="Old subject", intro="Old intro")
+    client.force_login(admin_user)
+    editor = client.get(reverse("surveys:program_edit", args=[program.pk])).content.decode()
+    assert "data-live-preview" in editor and 'formtarget="email-preview"' in editor
+    url = reverse("surveys:program_preview_live") + f"?program={program.pk}"
+    data = form_data(program, subject="Quick question about {product}", intro="We <b>read</b> every answer.")
+    preview = client.post(url, data)
+    html = preview.content.decode()
+    assert "Quick question about Acme Cloud" in html and "We &lt;b&gt;read&lt;/b&gt; every answer." in html
+    assert "sandbox" in preview["Content-Security-Policy"] and "Still to fix" not in html
+    program.refresh_from_db()
+    assert (program.subject, program.intro) == ("Old subject", "Old intro")  # nothing saved
+    # A field that doesn't validate yet: the preview says so and keeps the saved value for it.
+    html = client.post(url, {**data, "sender_email": "not-an-email"}).content.decode()
+    assert "Still to fix: Sender email" in html and "Quick question about Acme Cloud" in html
+    # A new program, before its first save.
+    new = client.post(reverse("surveys:program_preview_live") + "?stream=transactional", data)
+    assert new.status_code == 200 and "Quick question about Acme Cloud" in new.content.decode()
+
+
 def test_send_now_shows_counts_then_starts_the_wave_once(client, admin_user, django_capture_on_commit_callbacks):
     program = ProgramFactory()
     ContactFactory(email="a@example.com")

@@ -28,3 +28,28 @@
   document.addEventListener("DOMContentLoaded", function () { applyWidths(document); });
   document.addEventListener("htmx:load", function (event) { applyWidths(event.detail.elt.parentNode || document); });
 })();
+
+// The program editor's live preview: <form data-live-preview> with a <button data-preview-submit
+// formaction=… formtarget=…>. Edits re-post the form into the preview frame after a short pause;
+// without JavaScript the button does the same.
+(function () {
+  "use strict";
+  var timer = null;
+  function refresh(form) {
+    var button = form.querySelector("[data-preview-submit]");
+    if (button && form.requestSubmit) form.requestSubmit(button);
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = event.target.closest && event.target.closest("form[data-live-preview]");
+      if (!form) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () { refresh(form); }, 600);
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-live-preview]");
+    var frame = document.querySelector("iframe[name='email-preview']");
+    if (form && frame && frame.getAttribute("src") === "about:blank") refresh(form);
+  });
+})();
