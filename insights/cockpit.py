@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import scoping
@@ -38,10 +39,13 @@ class StreamFigure:
     before: int | None  # the NPS of the 12 months before, for the change
     significant: bool | None
     response_rate: float | None
+    card_label: str = ""  # "Relationship NPS, last 12 months · North"
+    link: str = ""  # the dashboard for this stream and period
 
 
 def stream_figures(user) -> list[StreamFigure]:
     figures = []
+    where = "" if user.role == Role.ADMIN else f" · {user.team or 'your team'}"
     for stream, label in Stream.choices:
         filters, _ = filters_from({"stream": stream, "period": "year"})
         earlier = selectors.Filters(stream, filters.start - timedelta(days=365), filters.start)
@@ -51,6 +55,8 @@ def stream_figures(user) -> list[StreamFigure]:
                 stream=stream, label=label, score=score, shown=display(score.nps), margin=display(score.margin),
                 before=display(previous.nps), significant=significant_change(previous, score),
                 response_rate=selectors.delivery(user, filters)["rate"],
+                card_label=f"{label} NPS, last 12 months{where}",
+                link=reverse("insights:dashboard") + f"?stream={stream}&period=year",
             )
         )  # fmt: skip
     return figures

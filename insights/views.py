@@ -47,6 +47,8 @@ def home(request):
     context = cockpit.for_user(request.user)
     context["account_count"] = accounts_visible_to(request.user).count()
     context["contact_count"] = contacts_visible_to(request.user).count()
+    where = "" if request.user.is_admin else f" in {request.user.team or 'your team'}"
+    context["accounts_label"] = f"Accounts{where}"
     return render(request, "home.html", context)
 
 

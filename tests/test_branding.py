@@ -84,7 +84,7 @@ def test_the_survey_email_carries_the_branding(client, admin_user, django_captur
     assert "Acme Holdings" in message.body
 
 
-def test_without_branding_the_pages_keep_the_defaults(client):
+def test_without_branding_the_pages_keep_the_defaults(client, db):
     invitation = InvitationFactory()
     html = client.get(reverse("surveys:answer", args=[invitation.token])).content.decode()
     assert "/brand/" not in html and 'class="brand"' not in html
