@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -8,7 +7,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
-from surveys.models import Stream
 
 from . import dataprotection, selectors, services
 from .forms import ImportForm
@@ -45,18 +43,17 @@ def account_list(request):
 @roles(*ALL_STAFF)
 def account_detail(request, pk: int):
     account = get_object_or_404(selectors.accounts_visible_to(request.user).select_related("csm", "team"), pk=pk)
-    latest = (
-        scoping.responses(request.user)
-        .filter(contact=OuterRef("pk"), stream=Stream.RELATIONSHIP)
-        .order_by("-submitted_at")
-    )
-    contacts = account.contacts.order_by("name", "email").annotate(
-        latest_score=Subquery(latest.values("score")[:1]),
-        latest_at=Subquery(latest.values("submitted_at")[:1]),
-        latest_reason=Subquery(latest.values("reason")[:1]),
-    )
     # The loop around the account (a page that composes every app's reads, like Home).
-    from insights.selectors import account_360
+    from insights.selectors import account_360, latest_relationship_answers
+
+    # Each contact's latest relationship answer (LatestAnswer: test sends never count).
+    latest = {r.contact_id: r for r in latest_relationship_answers(request.user).filter(account=account)}
+    contacts = list(account.contacts.order_by("name", "email"))
+    for contact in contacts:
+        answer = latest.get(contact.pk)
+        contact.latest_score = answer.score if answer else None
+        contact.latest_at = answer.submitted_at if answer else None
+        contact.latest_reason = answer.reason if answer else ""
 
     context = {
         "account": account, "contacts": contacts, "loop": account_360(request.user, account), "now": timezone.now()

@@ -22,6 +22,9 @@ class TaskOut(serializers.ModelSerializer):
     score = serializers.IntegerField(source="response.score")
     reason = serializers.CharField(source="response.reason")
     stream = serializers.CharField(source="response.stream")
+    is_test = serializers.BooleanField(
+        source="response.is_test", help_text="From a test send (Send a test to me): counts in no figure."
+    )
     account = serializers.CharField(source="account.external_id")
     account_name = serializers.CharField(source="account.name")
     contact = serializers.EmailField(source="contact.email")
@@ -33,7 +36,7 @@ class TaskOut(serializers.ModelSerializer):
         fields = [
             "id", "queue", "category", "status", "urgent", "assignee", "due_at", "first_contact_at", "escalated_at",
             "outcome", "outcome_detail", "closed_at", "score", "reason", "stream", "account", "account_name",
-            "contact", "segment", "created_at", "overdue",
+            "contact", "segment", "created_at", "overdue", "is_test",
         ]  # fmt: skip
 
     def get_assignee(self, task: Task) -> str | None:

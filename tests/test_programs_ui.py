@@ -147,6 +147,15 @@ def test_a_test_send_works_end_to_end_and_counts_nowhere(client, admin_user, dja
     assert "Trying it out" not in exported
     assert "Trying it out" not in client.get(reverse("insights:export_tasks")).getvalue().decode()
     assert client.get(reverse("home")).context["account_count"] == 0
+    # the hidden account has no page; the API marks the task a test
+    assert client.get(reverse("customers:account_detail", args=[response.account_id])).status_code == 404
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=admin_user, name='crm')[1]}")
+    assert [t["is_test"] for t in api.get("/api/v1/tasks/").json()["results"]] == [True]
     # and the staff member is never in a wave
     from django.utils import timezone
 
