@@ -16,6 +16,7 @@ NAVIGATION = [
     ("Branding", "surveys:branding", ADMIN_ONLY),
     ("Import", "customers:import_list", ADMIN_ONLY),
     ("API tokens", "accounts:token_list", ADMIN_ONLY),
+    ("Webhooks", "integrations:webhook_list", ADMIN_ONLY),
     ("Staff", "accounts:user_list", ADMIN_ONLY),
     ("Outbox", "outbox:list", ADMIN_ONLY),
     ("Security", "accounts:security", ADMIN_ONLY),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("outbox/", include("outbox.urls")),
     path("tasks/", include("followups.urls")),
     path("insights/", include("insights.urls")),
+    path("integrations/", include("integrations.urls")),
     path("", include("surveys.urls")),
     path("api/v1/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.events import publish
 from config.queueing import enqueue_on_commit
 from outbox.models import MailEventKind
 from outbox.services import mail_event_handler
@@ -136,7 +137,13 @@ def contacts_unsubscribe(contacts) -> int:
     """Unsubscribe the contacts of a queryset that are not already: no program mails them again
     (checked at every send). The one place an unsubscribe is written."""
     now = timezone.now()
-    return contacts.filter(unsubscribed_at__isnull=True).update(unsubscribed_at=now, updated_at=now)
+    fresh = list(contacts.filter(unsubscribed_at__isnull=True).select_related("account"))
+    Contact.objects.filter(pk__in=[c.pk for c in fresh]).update(unsubscribed_at=now, updated_at=now)
+    for contact in fresh:
+        if not contact.account.is_test:
+            contact.unsubscribed_at = now
+            publish("contact.unsubscribed", contact, version=str(int(now.timestamp())))
+    return len(fresh)
 
 
 @mail_event_handler
@@ -145,7 +152,14 @@ def contact_mail_event(kind: str, recipient: str, detail: str) -> None:
     now = timezone.now()
     contacts = Contact.objects.filter(email__iexact=recipient)
     if kind == MailEventKind.BOUNCED:
-        contacts.filter(bounced_at__isnull=True).update(bounced_at=now, bounce_reason=detail[:2000], updated_at=now)
+        fresh = list(contacts.filter(bounced_at__isnull=True).select_related("account"))
+        Contact.objects.filter(pk__in=[c.pk for c in fresh]).update(
+            bounced_at=now, bounce_reason=detail[:2000], updated_at=now
+        )
+        for contact in fresh:
+            if not contact.account.is_test:
+                contact.bounced_at, contact.bounce_reason = now, detail[:2000]
+                publish("contact.bounced", contact, version=str(int(now.timestamp())))
     elif kind == MailEventKind.COMPLAINED:
         contacts.filter(complained_at__isnull=True).update(complained_at=now, updated_at=now)
         contacts_unsubscribe(contacts)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import Role, User
+from config.events import publish
 from outbox.models import OutgoingEmail
 from outbox.services import email_from_templates, emails_queue_and_send
 from surveys.answers import batch_memo
@@ -116,6 +117,8 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
                 task.save()
         except IntegrityError:
             continue  # already open for this response
+        if not response.is_test:
+            publish("task.created", task)
         _event(task, EventKind.CREATED, text=f"Score {response.score}", queue=queue)
         if task.assignee_id:
             _event(task, EventKind.ASSIGNED, text=f"Assigned to {task.assignee}", assignee=task.assignee_id)
@@ -221,6 +224,8 @@ def task_close(*, task: Task, actor: User, outcome: str, detail: str = "") -> Ta
         task.status, task.outcome, task.outcome_detail, task.closed_at = TaskStatus.CLOSED, outcome, detail, now
         task.save(update_fields=["status", "outcome", "outcome_detail", "closed_at"])
         _event(task, EventKind.CLOSED, actor, detail, outcome=outcome)
+        if not task.response.is_test:
+            publish("task.closed", task)
         if outcome == Outcome.RECOVERED:
             _schedule_reask(task, now)
     return task
@@ -279,6 +284,9 @@ def escalate_due(now: datetime | None = None) -> int:
             if not Task.objects.filter(pk=task.pk, escalated_at__isnull=True).update(escalated_at=now):
                 continue
             _event(task, EventKind.ESCALATED, None, "SLA breached without first contact.")
+            if not task.response.is_test:
+                task.escalated_at = now
+                publish("task.breached", task)
             managers = task.team.managers if task.team else User.objects.none()
             if not managers.exists():  # nobody manages this team: the Admins hear of it
                 managers = User.objects.filter(role=Role.ADMIN, is_active=True)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from config.events import publish
 from outbox.services import email_from_templates, emails_queue_and_send
 from surveys.answers import batch_memo
 from surveys.cadence import quarter_label, quarter_start
@@ -140,6 +141,7 @@ def _raise(stream: str, team, dimension: str, value: str, period: str, scores: l
                 stream=stream, team=team, dimension=dimension, value=value, period=period,
                 nps_values=[display(s.nps) for s in scores],
             )  # fmt: skip
+            publish("alert.decline", alert)
             # Each alert to those whose figures it comes from: the team's Managers, or the Admins.
             if team is None:
                 managers = User.objects.filter(role=Role.ADMIN, is_active=True)

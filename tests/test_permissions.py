@@ -9,6 +9,7 @@ from accounts.permissions import ADMIN_ONLY, view_roles
 from accounts.services import api_token_create
 from customers.models import ImportJob
 from insights.models import Theme
+from integrations.models import Delivery, Subscription
 from outbox.models import CaughtEmail
 from surveys.models import Wave
 
@@ -29,6 +30,10 @@ URL_KWARGS = {
     "customers:contact_erase": lambda f: {"pk": f["contact"].pk},
     "outbox:detail": lambda f: {"pk": f["email"].pk},
     "surveys:brand_css": lambda f: {"version": "1"},
+    "integrations:webhook_detail": lambda f: {"pk": f["subscription"].pk},
+    "integrations:webhook_edit": lambda f: {"pk": f["subscription"].pk},
+    "integrations:webhook_test": lambda f: {"pk": f["subscription"].pk},
+    "integrations:delivery_redeliver": lambda f: {"pk": f["delivery"].pk},
     "surveys:brand_logo": lambda f: {"version": "1"},
     "outbox:html": lambda f: {"pk": f["email"].pk},
     "password_reset_confirm": lambda f: {"uidb64": "MQ", "token": "set-password"},
@@ -53,12 +58,13 @@ URL_KWARGS = {
     "followups:task_close": lambda f: {"pk": f["task"].pk},
     "followups:task_email": lambda f: {"pk": f["task"].pk},
     "api:task_detail": lambda f: {"pk": f["task"].pk},
+    "api:webhook_detail": lambda f: {"pk": f["subscription"].pk},
     "insights:theme_verbatims": lambda f: {"pk": Theme.objects.first().pk},
 }
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
 POST_ONLY = {
     "accounts:token_revoke", "surveys:program_toggle", "surveys:program_test_send", "followups:task_assign",
-    "surveys:program_preview_live",
+    "surveys:program_preview_live", "integrations:webhook_test", "integrations:delivery_redeliver",
     "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
     "followups:digest_toggle", "customers:import_retry", "accounts:user_two_factor_reset", "accounts:lockout_reset",
     "customers:contact_unsubscribe", "two_factor_disable",
@@ -79,7 +85,9 @@ EXPECTED_ADMIN_ONLY = {
     "followups:sla_policies", "followups:loop_templates", "insights:themes", "accounts:security",
     "accounts:lockout_reset",
     "accounts:user_two_factor_reset", "accounts:audit_list", "customers:contact_export", "customers:contact_erase",
-    "surveys:branding", "surveys:program_preview_live",
+    "surveys:branding", "surveys:program_preview_live", "integrations:webhook_list", "integrations:webhook_create",
+    "integrations:webhook_detail", "integrations:webhook_edit", "integrations:webhook_test",
+    "integrations:delivery_redeliver",
 }  # fmt: skip
 
 
@@ -117,9 +125,12 @@ def objects(account, contact, csm, team, admin_user, settings):
     answered = InvitationFactory(program=program, contact=contact)
     response = submit_answer(invitation=answered, score=2, reason="Slow")
     task = response.response.tasks.get()
+    subscription = Subscription.objects.create(url="https://hooks.example.com/rebound", events=["task.created"])
+    delivery = Delivery.objects.create(subscription=subscription, event_id="evt_1", event_type="ping", payload={})
     return {
         "account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email,
         "program": program, "wave": wave, "invitation": invitation, "api_token": api_token, "task": task,
+        "subscription": subscription, "delivery": delivery,
     }  # fmt: skip
 
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "surveys",
     "followups",
     "insights",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -222,7 +223,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Queues by kind of work, so that each gets its own workers and one kind never waits behind another
 # (docs/SCALING.md). `make run` consumes them all with one worker; docker-compose.yml splits them.
-#   sends      all mail: a slow or dead mail server blocks only these
+#   sends      all mail, and outgoing webhooks: a slow or dead receiver blocks only these
 #   answers    what follows a customer's answer: follow-up tasks, their emails, theme tags
 #   ticks      the scheduler's periodic passes (short; they queue the real work elsewhere)
 #   analytics  re-tagging after taxonomy edits, decline alerts (long scans)
@@ -230,6 +231,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "outbox.tasks.send_due": {"queue": "sends"},
+    "integrations.tasks.deliver_due": {"queue": "sends"},
     "surveys.tasks.route_responses": {"queue": "answers"},
     "*.tasks.tick": {"queue": "ticks"},
     "insights.tasks.*": {"queue": "analytics"},
@@ -243,7 +245,12 @@ RESPONSE_CONSUMERS = [
     "surveys.answers.latest_answer_record",  # each contact's latest relationship answer, for account figures
     "followups.services.route_response",  # tasks per category: recovery, check-in, referral, advocacy
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
+    "integrations.webhooks.response_consumer",  # response.created / response.updated webhooks
 ]
+# Who hears of domain events (config/events.py): signed outgoing webhooks.
+EVENT_SINKS = ["integrations.webhooks.event_emit"]
+# Webhooks go to public HTTPS addresses only, unless this allows http and private ones (an intranet receiver).
+WEBHOOK_ALLOW_PRIVATE = env.boolean("WEBHOOK_ALLOW_PRIVATE", False)
 # segment -> the hours within which the thank-you page promises a Detractor a call (the SLA policy)
 ANSWER_PROMISE = "followups.services.detractor_promise"
 
@@ -291,6 +298,7 @@ CELERY_BEAT_SCHEDULE = {
     "followups-tick": {"task": "followups.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     "customers-tick": {"task": "customers.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     "accounts-tick": {"task": "accounts.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
+    "integrations-tick": {"task": "integrations.tasks.tick", "schedule": TICK_INTERVAL.total_seconds()},
     # Quarter-level declines change slowly: look once an hour (the constraint keeps one alert each).
     "insights-declines": {"task": "insights.tasks.check_declines", "schedule": 3600},
     # The dashboard's daily rollups: new sealed days once a day matter; changed ones within minutes.

@@ -5,6 +5,7 @@ from django.utils import timezone
 from accounts.services import tick as accounts_tick
 from customers.services import tick as customers_tick
 from followups.services import tick as followups_tick
+from integrations.webhooks import deliver_due as webhooks_deliver_due
 from outbox.models import EmailStatus, OutgoingEmail
 from outbox.services import emails_send_due
 from surveys.services import tick
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         imports = customers_tick()
         accounts = accounts_tick()
         emails_send_due(seconds=600)
+        hooks = webhooks_deliver_due(seconds=600)
         mail = OutgoingEmail.objects.aggregate(
             sent=Count("pk", filter=Q(status=EmailStatus.SENT, sent_at__gte=started)),
             failed=Count("pk", filter=Q(status=EmailStatus.FAILED)),
@@ -35,5 +37,6 @@ class Command(BaseCommand):
             f"{mail['sent']} emails sent now, {mail['waiting']} waiting for a retry, {mail['failed']} failed in all; "
             f"{followups['escalated']} tasks escalated, {followups['digests']} digests sent; "
             f"{imports['requeued']} interrupted imports restarted; "
-            f"{accounts['password_resets']} password reset requests worked."
+            f"{accounts['password_resets']} password reset requests worked; "
+            f"{hooks['delivered']} webhooks delivered, {hooks['retrying']} to retry, {hooks['failed']} given up."
         )

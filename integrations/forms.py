@@ -1,0 +1,25 @@
+from django import forms
+
+from .models import SUBSCRIBABLE, Subscription
+from .webhooks import UnsafeURL, check_url
+
+
+class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(
+        label="URL", max_length=500, assume_scheme="https", help_text="Where Rebound POSTs the events (HTTPS)."
+    )
+    events = forms.MultipleChoiceField(
+        choices=SUBSCRIBABLE, widget=forms.CheckboxSelectMultiple, help_text="Tick at least one."
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["url", "description", "events", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            check_url(url)
+        except UnsafeURL as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url
