@@ -1,5 +1,6 @@
 from django.urls import path
 
+from config import openapi  # noqa: F401 - registers the token scheme for the schema
 from customers.api import ContactErase, ContactExport
 from followups.api import TaskDetail, TaskList
 from insights.api import NpsView

@@ -1,23 +1,36 @@
 """Error pages that match the layout. They never raise and reveal nothing."""
 
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 
 
+def _api(request) -> bool:
+    """Under /api/ errors are JSON, in the API's shape ({"detail": …}), never an HTML page."""
+    return request.path.startswith("/api/")
+
+
 def bad_request(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
     return render(request, "errors/400.html", status=400)
 
 
 def permission_denied(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
     return render(request, "errors/403.html", status=403)
 
 
 def page_not_found(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
+    if _api(request):
+        return JsonResponse({"detail": "Server error. It has been logged."}, status=500)
     # No context processors: the failure may be in one of them.
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, include, path
 
 from accounts.urls import auth_urlpatterns
+from config.openapi import SchemaView, api_docs
 from insights.views import home
 
 admin.site.site_header = "Rebound administration"
@@ -19,6 +20,8 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("", include("surveys.urls")),
     path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", api_docs, name="api_docs"),
     path("django-admin/", admin.site.urls),
 ]
 

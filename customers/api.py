@@ -5,6 +5,8 @@ POST /api/v1/contacts/erase/  {"email": …} or {"id": …}   erase their person
 Admin tokens only; both are recorded in the audit trail.
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -38,17 +40,34 @@ def _contact(request, data):
     return contact
 
 
+class Erased(serializers.Serializer):
+    id = serializers.IntegerField()
+    erased_at = serializers.DateTimeField()
+
+
 class ContactExport(StaffApiMixin, APIView):
+    """Everything held about one contact (a data subject's access request). Admin tokens."""
+
     allowed_roles = ADMIN_ONLY
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("email", str, description="The contact's address (or give id)."),
+            OpenApiParameter("id", int, description="The contact's id."),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         contact = _contact(request, request.query_params)
         return Response(dataprotection.contact_export(contact, actor=request.user))
 
 
 class ContactErase(StaffApiMixin, APIView):
+    """Erase a contact's personal data; scores and segment snapshots stay, so no figure moves. Admin tokens."""
+
     allowed_roles = ADMIN_ONLY
 
+    @extend_schema(request=ContactRef, responses=Erased)
     def post(self, request):
         contact = dataprotection.contact_erase(_contact(request, request.data), actor=request.user)
         return Response({"id": contact.pk, "erased_at": contact.erased_at.isoformat()})

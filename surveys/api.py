@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,9 +63,41 @@ def _check_json(value, depth: int) -> None:
             _check_json(item, depth + 1)
 
 
+class EventScheduled(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["scheduled"])
+    invitation = serializers.IntegerField()
+    send_at = serializers.DateTimeField()
+
+
+class EventSkipped(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["skipped"])
+    reason = serializers.ChoiceField(choices=SkipReason.choices)
+    detail = serializers.CharField()
+
+
 class EventView(StaffApiMixin, APIView):
+    """Something happened to a customer (a ticket resolved, onboarding done): survey them after the
+    program's delay, unless a rule says not to (quiet period, cap, unsubscribed …). Admin tokens."""
+
     allowed_roles = ADMIN_ONLY
 
+    @extend_schema(
+        request=EventIn,
+        responses={202: EventScheduled, 200: EventSkipped},
+        examples=[
+            OpenApiExample(
+                "Ticket resolved",
+                request_only=True,
+                value={
+                    "type": "ticket_resolved",
+                    "contact": {"email": "pat@customer.example", "name": "Pat"},
+                    "account": {"external_id": "CRM-42", "name": "Customer Inc"},
+                    "occurred_at": "2026-11-23T09:00:00Z",
+                    "idempotency_key": "zendesk-18231",
+                },  # fmt: skip
+            )
+        ],
+    )
     def post(self, request):
         payload = EventIn(data=request.data)
         payload.is_valid(raise_exception=True)
