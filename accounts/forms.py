@@ -7,7 +7,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.template.loader import render_to_string
 
-from .models import AuditEntry, Role, SecuritySettings, Team, User
+from .models import AuditEntry, Role, SecuritySettings, Team, TokenScope, User
 
 
 class UserForm(forms.ModelForm):
@@ -98,6 +98,12 @@ class ApiTokenForm(forms.Form):
     user = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True),
         help_text="The token acts as this user, with their role. The events API needs an Admin.",
+    )
+    scope = forms.ChoiceField(
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read only is enough for reporting and CRM sync; posting events or changing data needs write.",
     )
 
 

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .models import Role
 
@@ -85,13 +85,20 @@ class RoleMiddleware:
 
 
 class HasRole(BasePermission):
-    """DRF permission: the API view's ``allowed_roles`` must include the token owner's role."""
+    """DRF permission: the API view's ``allowed_roles`` must include the token owner's role, and a
+    read-only token may only read."""
 
     message = "Your role does not give access to this endpoint."
 
     def has_permission(self, request, view) -> bool:
         allowed = getattr(view, "allowed_roles", None)
-        return allowed is not None and has_role(request.user, allowed)
+        if allowed is None or not has_role(request.user, allowed):
+            return False
+        token = request.auth
+        if request.method not in SAFE_METHODS and getattr(token, "scope", "write") == "read":
+            self.message = "This token is read-only; create a read-and-write token to change data."
+            return False
+        return True
 
 
 class StaffApiMixin:

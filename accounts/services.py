@@ -21,11 +21,13 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def api_token_create(*, user: User, name: str, created_by: User | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, created_by: User | None = None, scope: str = "write"
+) -> tuple[ApiToken, str]:
     """Create a token for a staff user. Returns the row and the key, which is never stored."""
     key = "rb_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:8], key_hash=hash_key(key), created_by=created_by or user
+        user=user, name=name, scope=scope, prefix=key[:8], key_hash=hash_key(key), created_by=created_by or user
     )
     return token, key
 

@@ -71,7 +71,10 @@ def token_list(request):
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token, key = api_token_create(
-            user=form.cleaned_data["user"], name=form.cleaned_data["name"], created_by=request.user
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            created_by=request.user,
         )
         audit.record(request.user, "api_token.create", token, after=audit.snapshot(token))
         # Shown once, on this response only; never stored, never put in a message or the session.

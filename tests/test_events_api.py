@@ -171,7 +171,7 @@ def test_create_api_token_command_prints_a_working_token(program, admin_user, ca
 
 def test_admins_create_and_revoke_tokens_in_the_ui(client, admin_user, csm):
     client.force_login(admin_user)
-    response = client.post("/api-tokens/", {"name": "Zendesk", "user": admin_user.pk})
+    response = client.post("/api-tokens/", {"name": "Zendesk", "user": admin_user.pk, "scope": "write"})
     key = response.context["key"]
     assert key in response.content.decode()
     token = admin_user.api_tokens.get()

@@ -158,7 +158,7 @@ def test_staff_writes_are_audited_with_before_and_after(client, admin_user, csm,
     assert entry.ip == "127.0.0.1"
     assert ("role", "csm", "manager") in entry.changes
     assert not any(name == "password" for name, _, _ in entry.changes)
-    client.post(reverse("accounts:token_list"), {"name": "CRM", "user": csm.pk})
+    client.post(reverse("accounts:token_list"), {"name": "CRM", "user": csm.pk, "scope": "read"})
     assert AuditEntry.objects.filter(action="api_token.create").exists()
     page = client.get(reverse("accounts:audit_list"), {"action": "user"}).content.decode()
     assert "user.update" in page and "api_token.create" not in page

@@ -208,6 +208,8 @@ else:
 # X-Forwarded-For (config/clientip.py); otherwise every visitor would share the proxy's bucket.
 TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
 ANSWER_RATE_PER_TOKEN = env.rate("ANSWER_RATE_PER_TOKEN", "10/m")
+# The REST API: requests per API token (429 with Retry-After beyond it).
+API_RATE_PER_TOKEN = env.rate("API_RATE_PER_TOKEN", "600/m")
 ANSWER_RATE_PER_IP = env.rate("ANSWER_RATE_PER_IP", "60/m")
 PUBLIC_RATE_PER_IP = env.rate("PUBLIC_RATE_PER_IP", "120/m")
 # Counting is exact on Redis (atomic increments); the embedded file cache is close enough for one
@@ -264,6 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "accounts.permissions.HasRole"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.TokenRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

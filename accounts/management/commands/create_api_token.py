@@ -10,10 +10,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("email")
         parser.add_argument("--name", default="Created from the command line")
+        parser.add_argument(
+            "--scope", choices=["read", "write"], default="write", help="read: GET only; write: also changes"
+        )
 
     def handle(self, *args, email: str, name: str, **options) -> None:
         user = User.objects.filter(email__iexact=email, is_active=True).first()
         if user is None:
             raise CommandError(f"No active staff user with email {email}.")
-        _token, key = api_token_create(user=user, name=name)
+        _token, key = api_token_create(user=user, name=name, scope=options["scope"])
         self.stdout.write(f"API token for {user.email} ({user.get_role_display()}): {key}")
