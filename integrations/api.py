@@ -7,7 +7,7 @@ from rest_framework import generics, serializers
 from accounts import audit
 from accounts.permissions import ADMIN_ONLY, StaffApiMixin
 
-from .models import SUBSCRIBABLE, Subscription
+from .models import CHAT_EVENTS, SUBSCRIBABLE, Format, Subscription
 from .webhooks import UnsafeURL, check_url
 
 
@@ -16,8 +16,15 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["id", "url", "description", "events", "is_active", "disabled_reason", "created_at"]
+        fields = ["id", "url", "format", "team", "description", "events", "is_active", "disabled_reason", "created_at"]
         read_only_fields = ["disabled_reason", "created_at"]
+
+    def validate(self, data):
+        fmt = data.get("format", getattr(self.instance, "format", Format.JSON))
+        events = data.get("events", getattr(self.instance, "events", []))
+        if fmt != Format.JSON and set(events) - set(CHAT_EVENTS):
+            raise serializers.ValidationError({"events": [f"Slack and Teams take only {', '.join(CHAT_EVENTS)}."]})
+        return data
 
     def validate_url(self, url: str) -> str:
         try:

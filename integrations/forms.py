@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import SUBSCRIBABLE, Subscription
+from .models import CHAT_EVENTS, SUBSCRIBABLE, Format, Subscription
 from .webhooks import UnsafeURL, check_url
 
 
@@ -14,7 +14,7 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = Subscription
-        fields = ["url", "description", "events", "is_active"]
+        fields = ["url", "format", "team", "description", "events", "is_active"]
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
@@ -23,3 +23,15 @@ class SubscriptionForm(forms.ModelForm):
         except UnsafeURL as exc:
             raise forms.ValidationError(str(exc)) from None
         return url
+
+    def clean(self):
+        data = super().clean()
+        chat = data.get("format") in (Format.SLACK, Format.TEAMS)
+        other = [e for e in data.get("events") or [] if e not in CHAT_EVENTS]
+        if chat and other:
+            self.add_error(
+                "events",
+                "Slack and Teams get new Detractors (task.created), SLA breaches and decline alerts only; "
+                f"untick {', '.join(other)}.",
+            )
+        return data

@@ -28,8 +28,31 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
+class Format(models.TextChoices):
+    JSON = "json", "Rebound events (signed JSON)"
+    SLACK = "slack", "Slack (incoming webhook)"
+    TEAMS = "teams", "Microsoft Teams (incoming webhook)"
+
+
+# What a chat channel hears of: new Detractors (a recovery task opened), SLA breaches, decline alerts.
+CHAT_EVENTS = ["task.created", "task.breached", "alert.decline"]
+
+
 class Subscription(models.Model):
     url = models.URLField("URL", max_length=500, help_text="Where Rebound POSTs the events (HTTPS).")
+    format = models.CharField(
+        max_length=8,
+        choices=Format.choices,
+        default=Format.JSON,
+        help_text="Slack and Teams get a formatted message about new Detractors, SLA breaches and decline alerts.",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="Only this team's tasks and alerts. Empty: every team's, and company-wide alerts.",
+    )
     events = models.JSONField(default=list, help_text="The event types sent to this URL.")
     description = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=100, default=new_secret, editable=False)

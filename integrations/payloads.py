@@ -47,8 +47,13 @@ def task_data(task) -> dict:
         "outcome": task.outcome,
         "assignee": task.assignee.email if task.assignee_id else None,
         "response": {"id": task.response_id, "score": task.response.score, "reason": task.response.reason},
-        "account": {"external_id": task.account.external_id, "name": task.account.name},
+        "account": {
+            "external_id": task.account.external_id,
+            "name": task.account.name,
+            "arr": str(task.account.arr) if task.account.arr is not None else None,
+        },
         "contact": {"email": task.contact.email, "name": task.contact.name},
+        "team": task.team.name if task.team_id else None,
         "url": settings.SITE_URL + reverse("followups:task_detail", args=[task.pk]),
     }
 

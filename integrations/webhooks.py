@@ -26,7 +26,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Delivery, DeliveryStatus, EventType, Subscription
+from .chat import BODIES
+from .models import Delivery, DeliveryStatus, EventType, Format, Subscription
 from .payloads import BUILDERS
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def event_emit(event_type: str, obj, *, version: str = "") -> int:
     # Active ones, and those turned off for failing (events wait for the receiver to be fixed);
     # not those an Admin turned off.
     wanted = Subscription.objects.filter(Q(is_active=True) | ~Q(disabled_reason=""))
-    subscriptions = [s for s in wanted if event_type in s.events]
+    subscriptions = [s for s in wanted if event_type in s.events and _concerns(s, event_type, obj)]
     if not subscriptions:
         return 0
     kind = event_type.split(".", 1)[0]
@@ -113,6 +114,17 @@ def event_emit(event_type: str, obj, *, version: str = "") -> int:
     created = Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     transaction.on_commit(wake)
     return len(created)
+
+
+def _concerns(subscription: Subscription, event_type: str, obj) -> bool:
+    """A team's subscription hears of its team's tasks and alerts only; a chat channel of new
+    Detractors only (a recovery task), not of every check-in and referral."""
+    if subscription.format != Format.JSON and event_type == EventType.TASK_CREATED and obj.queue != "recovery":
+        return False
+    if subscription.team_id is None:
+        return True
+    team_id = obj.team_id if hasattr(obj, "team_id") else getattr(getattr(obj, "account", None), "team_id", None)
+    return team_id == subscription.team_id
 
 
 def response_consumer(*, response, previous_category: str) -> None:
@@ -158,7 +170,8 @@ def recover(now: datetime) -> int:
 def attempt(delivery: Delivery) -> Delivery:
     """One POST of one delivery; records the outcome and schedules a retry or gives up."""
     subscription = delivery.subscription
-    body = body_of(delivery.payload)
+    formatted = BODIES[subscription.format](delivery.payload) if subscription.format in BODIES else delivery.payload
+    body = body_of(formatted)
     code, excerpt, error = None, "", ""
     try:
         check_url(subscription.url)

@@ -155,7 +155,7 @@ def test_admins_manage_webhooks_in_the_ui_with_field_errors_and_redeliver(receiv
     settings.WEBHOOK_ALLOW_PRIVATE = True
     created = client.post(
         reverse("integrations:webhook_create"),
-        {"url": receiver.url, "events": ["task.closed"], "description": "CRM", "is_active": "on"},
+        {"url": receiver.url, "format": "json", "events": ["task.closed"], "description": "CRM", "is_active": "on"},
         follow=True,
     )
     subscription = Subscription.objects.get()
@@ -201,3 +201,54 @@ def test_the_api_manages_subscriptions_and_returns_the_secret_once(receiver, adm
     assert api.delete(f"/api/v1/webhooks/{pk}/").status_code == 204
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=csm, name='crm')[1]}")
     assert api.get("/api/v1/webhooks/").status_code == 403
+
+
+# Slack and Microsoft Teams
+
+
+def test_slack_hears_of_new_detractors_of_its_team_with_the_verbatim_escaped(receiver, contact, other_contact, csm):
+    contact.account.arr = 20800
+    contact.account.save()
+    Subscription.objects.create(url=receiver.url, format="slack", team=csm.team, events=["task.created"])
+    program = ProgramFactory()
+    submit_answer(
+        invitation=InvitationFactory(contact=contact, program=program),
+        score=1,
+        reason="<!channel> <https://evil.example|Click>",
+    )
+    submit_answer(invitation=InvitationFactory(contact=contact, program=program), score=7, reason="")  # a check-in
+    submit_answer(invitation=InvitationFactory(contact=other_contact, program=program), score=2, reason="Other team")
+    webhooks.deliver_due(seconds=5)
+    (message,) = [json.loads(r["body"]) for r in receiver.requests]
+    assert message["text"].startswith("New Detractor: 1/10 from ")
+    section = message["blocks"][0]["text"]["text"]
+    assert "&lt;!channel&gt; &lt;https://evil.example|Click&gt;" in section and "<!channel>" not in section
+    assert "ARR 20,800" in section
+    button = message["blocks"][1]["elements"][0]
+    assert button["url"].startswith("http://testserver/tasks/")
+
+
+def test_teams_gets_a_card_for_breaches_and_decline_alerts(receiver, contact, csm):
+    Subscription.objects.create(url=receiver.url, format="teams", events=["task.breached", "alert.decline"])
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        submit_answer(invitation=InvitationFactory(contact=contact, program=ProgramFactory()), score=4, reason="*Slow*")
+    followup_services.escalate_due()
+    from insights.nps import Score
+    from insights.services import _raise
+
+    _raise("relationship", None, "region", "EMEA", "2026-Q3", [Score(10, 0, 0), Score(5, 0, 5), Score(0, 0, 10)])
+    webhooks.deliver_due(seconds=5)
+    breach, alert = (json.loads(r["body"]) for r in receiver.requests)
+    assert breach["@type"] == "MessageCard" and breach["title"].startswith("SLA breached: recovery task for ")
+    assert "“\\*Slow\\*”" in breach["text"]  # markdown in customer text is shown, not applied
+    assert breach["potentialAction"][0]["targets"][0]["uri"].startswith("http://testserver/tasks/")
+    assert alert["title"] == "Decline alert: region “EMEA”" and "100 → 0 → \\-100" in alert["text"]
+
+
+def test_a_chat_webhook_takes_only_the_chat_events(receiver, client, admin_user):
+    client.force_login(admin_user)
+    refused = client.post(
+        reverse("integrations:webhook_create"),
+        {"url": receiver.url, "format": "slack", "events": ["task.created", "response.created"], "is_active": "on"},
+    )
+    assert "untick response.created" in str(refused.context["form"].errors["events"])
