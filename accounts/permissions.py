@@ -92,6 +92,8 @@ class HasRole(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         allowed = getattr(view, "allowed_roles", None)
+        if request.method not in SAFE_METHODS:
+            allowed = getattr(view, "write_roles", allowed)  # e.g. everyone reads accounts, Admins change them
         if allowed is None or not has_role(request.user, allowed):
             return False
         token = request.auth

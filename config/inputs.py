@@ -7,6 +7,9 @@ a clear refusal or a safe default, never as an exception.
 
 from __future__ import annotations
 
+import datetime
+
+import django_filters
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,3 +34,11 @@ def safe_next(request: HttpRequest, fallback: str, *, field: str = "next") -> st
     ):
         return target
     return resolve_url(fallback)
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter that queries in UTC: PostgreSQL refuses offsets beyond ±15:59,
+    which ISO 8601 (and Python) allow, so "…-20:40" would otherwise fail in the database."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(datetime.UTC) if value is not None else value)

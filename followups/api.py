@@ -1,12 +1,19 @@
-"""GET /api/v1/tasks/ and /api/v1/tasks/<id>/: follow-up tasks for CRMs, scoped like the web UI."""
+"""GET /api/v1/tasks/ and /api/v1/tasks/<id>/: follow-up tasks for CRMs, scoped like the web UI; and the
+task page's actions: assign, log outreach, add a note, close, send the close-the-loop email."""
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.permissions import ALL_STAFF, StaffApiMixin
 
+from . import services
 from .filters import TaskFilter
-from .models import Task, TaskEvent
+from .forms import assignee_queryset
+from .models import Outcome, OutreachChannel, Task, TaskEvent
 
 
 class TaskEventOut(serializers.ModelSerializer):
@@ -60,12 +67,11 @@ class TaskList(StaffApiMixin, generics.ListAPIView):
     serializer_class = TaskOut
     filter_backends = [DjangoFilterBackend]
     filterset_class = TaskFilter
+    cursor_ordering = ("due_at", "pk")
 
     def get_queryset(self):
-        return (
-            Task.objects.visible_to(self.request.user)
-            .select_related("account", "contact", "assignee", "response", "team")
-            .order_by("due_at", "pk")
+        return Task.objects.visible_to(self.request.user).select_related(
+            "account", "contact", "assignee", "response", "team"
         )
 
 
@@ -75,3 +81,89 @@ class TaskDetail(StaffApiMixin, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return Task.objects.visible_to(self.request.user).select_related("response", "account", "contact", "assignee")
+
+
+# Actions on a task, as on the task page: POST /api/v1/tasks/<id>/<action>/ (write tokens).
+
+
+class AssignIn(serializers.Serializer):
+    assignee = serializers.EmailField(allow_null=True, help_text="A member of the task's team; null: the team queue.")
+
+
+class OutreachIn(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=OutreachChannel.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class NoteIn(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class CloseIn(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class LoopEmailIn(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=10000)
+
+
+class TaskAction(StaffApiMixin, APIView):
+    """One action on a task the token's user may see; a refused action answers 400 with the reason."""
+
+    allowed_roles = ALL_STAFF
+    action = ""
+    serializer_class: type[serializers.Serializer] = NoteIn
+
+    def post(self, request, pk: int):
+        task = Task.objects.visible_to(request.user).filter(pk=pk).select_related("response__program").first()
+        if task is None:
+            raise NotFound("No such task.")
+        payload = self.serializer_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            getattr(self, f"do_{self.action}")(task, request.user, data)
+        except services.TaskError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        task = Task.objects.select_related("response", "account", "contact", "assignee").get(pk=task.pk)
+        return Response(TaskDetailOut(task).data)
+
+    def do_assign(self, task, user, data):
+        assignee = None
+        if data["assignee"]:
+            assignee = assignee_queryset(user, task.team_id).filter(email__iexact=data["assignee"]).first()
+            if assignee is None:
+                raise ValidationError({"assignee": ["Not an active member of the task's team."]})
+        services.task_assign(task=task, assignee=assignee, actor=user)
+
+    def do_outreach(self, task, user, data):
+        services.task_log_outreach(task=task, actor=user, channel=data["channel"], note=data["note"])
+
+    def do_note(self, task, user, data):
+        services.task_add_note(task=task, actor=user, text=data["text"])
+
+    def do_close(self, task, user, data):
+        services.task_close(task=task, actor=user, outcome=data["outcome"], detail=data["detail"])
+
+    def do_loop_email(self, task, user, data):
+        services.loop_email_send(task=task, actor=user, subject=data["subject"], body=data["body"])
+
+
+def task_action(name: str, payload: type[serializers.Serializer]):
+    def post(self, request, pk: int):
+        return TaskAction.post(self, request, pk)
+
+    post = extend_schema(request=payload, responses=TaskDetailOut, operation_id=f"tasks_{name}")(post)
+    attrs = {"action": name, "serializer_class": payload, "post": post}
+    return type(f"Task{name.title().replace('_', '')}", (TaskAction,), attrs)
+
+
+TASK_ACTIONS = {
+    "assign": task_action("assign", AssignIn),
+    "outreach": task_action("outreach", OutreachIn),
+    "notes": task_action("note", NoteIn),
+    "close": task_action("close", CloseIn),
+    "loop-email": task_action("loop_email", LoopEmailIn),
+}

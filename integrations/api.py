@@ -43,6 +43,7 @@ class SubscriptionCreated(SubscriptionSerializer):
 
 class WebhookList(StaffApiMixin, generics.ListCreateAPIView):
     allowed_roles = ADMIN_ONLY
+    cursor_ordering = ("-created_at", "-pk")
     queryset = Subscription.objects.all()
 
     def get_serializer_class(self):

@@ -1,16 +1,22 @@
-"""POST /api/v1/events/: transactional surveys triggered by other systems."""
+"""POST /api/v1/events/: transactional surveys triggered by other systems; and reads of programs,
+waves, invitations and responses."""
 
 from datetime import timedelta
 
+import django_filters
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import ADMIN_ONLY, StaffApiMixin
+from accounts import scoping
+from accounts.permissions import ADMIN_ONLY, ALL_STAFF, StaffApiMixin
+from config.inputs import UtcDateTimeFilter
 
-from .models import SkipReason
+from .models import Category, Invitation, Program, SkipReason, Stream, Wave
+from .models import Response as Answer
 from .services import event_record
 
 
@@ -123,3 +129,131 @@ class EventView(StaffApiMixin, APIView):
             {"status": "scheduled", "invitation": invitation.pk, "send_at": invitation.send_at.isoformat()},
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+# Reads: programs and waves, invitations, responses (cursor pages; what the token's user may see).
+
+
+class ProgramOut(serializers.ModelSerializer):
+    class Meta:
+        model = Program
+        fields = [
+            "id", "name", "stream", "is_active", "product_name", "question", "cadence_months", "event_types",
+            "quiet_period_days", "link_expiry_days", "created_at",
+        ]  # fmt: skip
+
+
+class WaveOut(serializers.ModelSerializer):
+    class Meta:
+        model = Wave
+        fields = ["id", "program", "period", "scheduled_at", "eligible_count", "skipped", "created_at"]
+
+
+class InvitationOut(serializers.ModelSerializer):
+    contact = serializers.EmailField(source="contact.email")
+    account = serializers.CharField(source="account.external_id")
+    email_status = serializers.CharField(source="email.status", default=None, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id", "program", "stream", "wave", "contact", "account", "send_at", "expires_at", "skipped_reason",
+            "email_status", "responded_at", "created_at",
+        ]  # fmt: skip
+
+
+class ResponseOut(serializers.ModelSerializer):
+    contact = serializers.EmailField(source="contact.email")
+    account = serializers.CharField(source="account.external_id")
+    wave = serializers.CharField(source="wave.period", default=None, allow_null=True)
+    themes = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    team = serializers.CharField(source="team.name", default=None, allow_null=True)
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id", "stream", "program", "wave", "score", "category", "reason", "improvement", "themes", "contact",
+            "account", "submitted_at", "updated_at", "segment", "plan_tier", "industry", "company_size", "region",
+            "arr_tier", "product_line", "team", "cohort", "tenure_months", "touchpoint", "channel", "language",
+        ]  # fmt: skip
+
+
+class ResponseFilter(django_filters.FilterSet):
+    stream = django_filters.ChoiceFilter(choices=Stream.choices)
+    program = django_filters.NumberFilter(field_name="program_id")
+    wave = django_filters.NumberFilter(field_name="wave_id")
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+    submitted_after = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    account = django_filters.CharFilter(field_name="account__external_id", max_length=100)
+    segment = django_filters.CharFilter(max_length=16)
+    plan_tier = django_filters.CharFilter(max_length=50)
+    region = django_filters.CharFilter(max_length=50)
+    industry = django_filters.CharFilter(max_length=100)
+    product_line = django_filters.CharFilter(max_length=100)
+
+    class Meta:
+        model = Answer
+        fields: list[str] = []
+
+
+class _Read(StaffApiMixin):
+    allowed_roles = ALL_STAFF
+
+
+class ProgramList(_Read, generics.ListAPIView):
+    serializer_class = ProgramOut
+    queryset = Program.objects.all()
+    cursor_ordering = ("pk",)
+
+
+class ProgramDetail(_Read, generics.RetrieveAPIView):
+    serializer_class = ProgramOut
+    queryset = Program.objects.all()
+
+
+class WaveList(_Read, generics.ListAPIView):
+    serializer_class = WaveOut
+    queryset = Wave.objects.all()
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["program"]
+    cursor_ordering = ("-scheduled_at", "-pk")
+
+
+class InvitationList(_Read, generics.ListAPIView):
+    serializer_class = InvitationOut
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["program", "wave", "stream"]
+    cursor_ordering = ("-created_at", "-pk")
+
+    def get_queryset(self):
+        return (
+            scoping.invitations(self.request.user).filter(is_test=False).select_related("contact", "account", "email")
+        )
+
+
+class _Answers(_Read):
+    serializer_class = ResponseOut
+
+    def get_queryset(self):
+        return (
+            scoping.responses(self.request.user)
+            .filter(is_test=False)
+            .select_related("contact", "account", "wave", "team")
+            .prefetch_related("themes")
+        )
+
+
+class ResponseList(_Answers, generics.ListAPIView):
+    """Answers with their verbatims, themes and segment snapshot; test sends never appear."""
+
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ResponseFilter
+    cursor_ordering = ("updated_at", "pk")
+
+
+class ResponseDetail(_Answers, generics.RetrieveAPIView):
+    pass

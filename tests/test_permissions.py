@@ -59,6 +59,17 @@ URL_KWARGS = {
     "followups:task_email": lambda f: {"pk": f["task"].pk},
     "api:task_detail": lambda f: {"pk": f["task"].pk},
     "api:webhook_detail": lambda f: {"pk": f["subscription"].pk},
+    "api:program_detail": lambda f: {"pk": f["program"].pk},
+    "api:response_detail": lambda f: {"pk": f["task"].response_id},
+    "api:account_detail": lambda f: {"pk": f["account"].pk},
+    "api:account_upsert": lambda f: {"external_id": f["account"].external_id},
+    "api:contact_detail": lambda f: {"pk": f["contact"].pk},
+    "api:contact_upsert": lambda f: {"email": f["contact"].email},
+    "api:contact_unsubscribe": lambda f: {"pk": f["contact"].pk},
+    **{
+        f"api:task_{name}": (lambda f: {"pk": f["task"].pk})
+        for name in ("assign", "outreach", "notes", "close", "loop_email")
+    },
     "insights:theme_verbatims": lambda f: {"pk": Theme.objects.first().pk},
 }
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.

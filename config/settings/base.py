@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.TokenRateThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.Cursor",
     "PAGE_SIZE": 50,
 }
 
@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "QueueEnum": "followups.models.Queue",
         "TaskStatusEnum": "followups.models.TaskStatus",
         "SegmentEnum": "customers.models.Segment",
+        "StreamEnum": "surveys.models.Stream",
     },
 }
 
