@@ -7,11 +7,18 @@ from .models import ImportKind
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(
         choices=ImportKind.choices,
-        help_text="Import accounts first: each contact row names its account's external id.",
+        help_text="Import accounts first: each contact row names its account's external id. "
+        "History: answers keep their dates and open no tasks (formats: docs/samples/).",
+    )
+    stream = forms.ChoiceField(
+        choices=[("relationship", "Relationship"), ("transactional", "Transactional")],
+        initial="relationship",
+        required=False,
+        help_text="Survey history only: the stream its answers count in (a CSV's stream column wins).",
     )
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, comma or semicolon separated, with a header row; at most 10 MB.",
+        label="File",
+        help_text="CSV (UTF-8, comma or semicolon separated, with a header row), or Delighted's JSON; at most 10 MB.",
     )
 
     def clean_file(self):
@@ -23,6 +30,13 @@ class ImportForm(forms.Form):
             )
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
-        if not upload.name.lower().endswith((".csv", ".txt")):
-            raise forms.ValidationError("Upload a .csv file.")
+        if not upload.name.lower().endswith((".csv", ".txt", ".json")):
+            raise forms.ValidationError("Upload a .csv file (or Delighted's .json export).")
         return upload
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload and upload.name.lower().endswith(".json") and data.get("kind") != "delighted":
+            self.add_error("file", "Only a Delighted history import takes JSON; choose that kind or a .csv file.")
+        return data

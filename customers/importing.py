@@ -163,6 +163,11 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
+# Importers of other kinds, registered by the apps that own them (surveys: survey history), so that the
+# import job, its page and its recovery serve them too: kind → f(data=, options=, progress=) → ImportResult.
+IMPORTERS: dict[str, Callable[..., ImportResult]] = {}
+
+
 def import_customers(*, kind: str, data: bytes, progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Upsert accounts or contacts from CSV bytes. Raises FileRefused for an unreadable file."""
     header, rows = read_rows(data)

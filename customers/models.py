@@ -137,6 +137,8 @@ class Contact(models.Model):
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     CONTACTS = "contacts", "Contacts"
+    DELIGHTED = "delighted", "Survey history from Delighted (JSON or CSV export)"
+    RESPONSES = "responses", "Survey history from any tool (CSV)"
 
 
 class ImportStatus(models.TextChoices):
@@ -150,6 +152,7 @@ class ImportJob(models.Model):
     """One CSV import: its progress while it runs, and the report of every bad row after."""
 
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    options = models.JSONField(default=dict, blank=True, help_text="Per kind, e.g. the stream of a history import.")
     file = models.FileField(upload_to="imports/%Y/%m/")
     filename = models.CharField(max_length=255)
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)

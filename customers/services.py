@@ -14,7 +14,7 @@ from config.queueing import enqueue_on_commit
 from outbox.models import MailEventKind
 from outbox.services import mail_event_handler
 
-from .importing import FileRefused, import_customers
+from .importing import IMPORTERS, FileRefused, import_customers
 from .models import Contact, ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -27,9 +27,11 @@ IMPORT_REDISPATCH_AFTER = timedelta(minutes=2)
 IMPORT_MAX_ATTEMPTS = 3
 
 
-def import_job_create(*, kind: str, upload: UploadedFile, user) -> ImportJob:
-    """Store an uploaded CSV and queue its import once the row is committed."""
-    job = ImportJob.objects.create(kind=kind, file=upload, filename=upload.name[:255], created_by=user)
+def import_job_create(*, kind: str, upload: UploadedFile, user, options: dict | None = None) -> ImportJob:
+    """Store an uploaded file and queue its import once the row is committed."""
+    job = ImportJob.objects.create(
+        kind=kind, file=upload, filename=upload.name[:255], created_by=user, options=options or {}
+    )
     _dispatch(job.pk)
     return job
 
@@ -71,7 +73,10 @@ def import_job_run(job_id: int) -> ImportJob | None:
     try:
         with job.file.open("rb") as handle:
             data = handle.read()
-        result = import_customers(kind=job.kind, data=data, progress=progress)
+        if job.kind in IMPORTERS:
+            result = IMPORTERS[job.kind](data=data, options=job.options, progress=progress)
+        else:
+            result = import_customers(kind=job.kind, data=data, progress=progress)
     except FileRefused as exc:
         job.status, job.message = ImportStatus.FAILED, str(exc)
     except Exception as exc:  # noqa: BLE001 - never leave a job "running": say what happened

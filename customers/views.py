@@ -126,7 +126,10 @@ def import_list(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = services.import_job_create(
-            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], user=request.user
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            user=request.user,
+            options={"stream": form.cleaned_data.get("stream") or "relationship"},
         )
         audit.record(request.user, "import.start", job, after={"kind": job.kind, "file": job.filename})
         messages.info(request, f"Importing {job.filename}. This page shows its progress.")

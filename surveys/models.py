@@ -377,6 +377,10 @@ class Response(models.Model):
     device_class = models.CharField(max_length=8, choices=DeviceClass.choices, default=DeviceClass.UNKNOWN)
     # The answer to a test invitation: routed like any other (try the loop end to end), counted nowhere.
     is_test = models.BooleanField(default=False)
+    source = models.CharField(
+        max_length=16, blank=True, help_text="Where an imported answer came from (delighted, csv); empty: asked here."
+    )
+    source_id = models.CharField(max_length=200, blank=True, help_text="Its id there: a re-import changes nothing.")
     submitted_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(default=dj_timezone.now)
     # Set when the consumers (follow-up routing, theme tags) have seen the latest change; NULL
@@ -397,6 +401,10 @@ class Response(models.Model):
                     | models.Q(category="detractor", score__lte=6)
                 ),
                 name="response_category_matches_score",
+            ),
+            # An imported answer once per source: importing the same history twice changes nothing.
+            models.UniqueConstraint(
+                fields=["source", "source_id"], condition=~models.Q(source=""), name="response_import_once"
             ),
         ]
         indexes = [

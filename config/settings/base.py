@@ -251,6 +251,8 @@ RESPONSE_CONSUMERS = [
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
     "integrations.webhooks.response_consumer",  # response.created / response.updated webhooks
 ]
+# After a survey history import (surveys/history.py): tag the imported verbatims with themes.
+HISTORY_IMPORTED_HOOKS = ["insights.services.retag_soon"]
 # Who hears of domain events (config/events.py): signed outgoing webhooks.
 EVENT_SINKS = ["integrations.webhooks.event_emit"]
 # Webhooks go to public HTTPS addresses only, unless this allows http and private ones (an intranet receiver).
