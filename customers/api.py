@@ -197,6 +197,8 @@ def _upsert(serializer_class, instance, data, user) -> tuple[dict, int]:
 class AccountUpsert(_Rows, APIView):
     """PUT /accounts/by-external-id/<external_id>/: create the account, or change the given fields."""
 
+    allowed_roles = ADMIN_ONLY
+
     @extend_schema(request=AccountSerializer, responses={200: AccountSerializer, 201: AccountSerializer})
     def put(self, request, external_id: str):
         _require_object(request.data)
@@ -207,6 +209,8 @@ class AccountUpsert(_Rows, APIView):
 
 class ContactUpsert(_Rows, APIView):
     """PUT /contacts/by-email/<email>/: create the contact, or change the given fields."""
+
+    allowed_roles = ADMIN_ONLY
 
     @extend_schema(request=ContactSerializer, responses={200: ContactSerializer, 201: ContactSerializer})
     def put(self, request, email: str):

@@ -204,18 +204,21 @@ class _Read(StaffApiMixin):
     allowed_roles = ALL_STAFF
 
 
-class ProgramList(_Read, generics.ListAPIView):
+class ProgramList(StaffApiMixin, generics.ListAPIView):
+    allowed_roles = ADMIN_ONLY  # as the program pages
     serializer_class = ProgramOut
     queryset = Program.objects.all()
     cursor_ordering = ("pk",)
 
 
-class ProgramDetail(_Read, generics.RetrieveAPIView):
+class ProgramDetail(StaffApiMixin, generics.RetrieveAPIView):
+    allowed_roles = ADMIN_ONLY
     serializer_class = ProgramOut
     queryset = Program.objects.all()
 
 
-class WaveList(_Read, generics.ListAPIView):
+class WaveList(StaffApiMixin, generics.ListAPIView):
+    allowed_roles = ADMIN_ONLY
     serializer_class = WaveOut
     queryset = Wave.objects.all()
     filter_backends = [DjangoFilterBackend]

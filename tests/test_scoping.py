@@ -44,12 +44,22 @@ OBJECT_PAGES = {
     "followups:task_email": "task",
     "api:task_detail": "task",
     "customers:contact_unsubscribe": "contact",
+    "api:account_detail": "account",
+    "api:contact_detail": "contact",
+    "api:contact_unsubscribe": "contact",
+    "api:response_detail": "response",
+    "api:task_assign": "task",
+    "api:task_outreach": "task",
+    "api:task_notes": "task",
+    "api:task_close": "task",
+    "api:task_loop_email": "task",
 }
 # Pages about an object that belongs to no team (a theme) but that list team-bound rows.
 SHARED_OBJECT_PAGES = {"insights:theme_verbatims": lambda: {"pk": Theme.objects.get(name="Markers").pk}}
 POSTABLE = {"customers:contact_unsubscribe",
             "followups:task_assign", "followups:task_outreach", "followups:task_note", "followups:task_close",
-            "followups:task_email"}  # fmt: skip
+            "followups:task_email", "api:contact_unsubscribe", "api:task_assign", "api:task_outreach",
+            "api:task_notes", "api:task_close", "api:task_loop_email"}  # fmt: skip
 # Query strings that point a list at the other team; each list must still show only visible rows.
 PROBES = ["", "?team={team}", "?account={external_id}", "?csm={csm}", "?status=", "?assignee={csm}",
           "?segment=enterprise&period=year", "?stream=transactional&period=year"]  # fmt: skip
@@ -66,7 +76,8 @@ def _world(name: str, program, transactional):
         response = submit_answer(invitation=invitation, score=score, reason=f"Reason-{name}-marker")
         tasks.append(response.response.tasks.get())
     InvitationFactory(program=program, contact=contact)  # an open invitation, not yet answered
-    return {"team": team, "csm": csm, "account": account, "contact": contact, "task": tasks[0]}
+    return {"team": team, "csm": csm, "account": account, "contact": contact, "task": tasks[0],
+            "response": tasks[0].response}  # fmt: skip
 
 
 @pytest.fixture
@@ -132,7 +143,11 @@ def test_object_pages_of_another_team_are_not_found(client, world, user_key):
             continue
         for name, kind in OBJECT_PAGES.items():
             url = reverse(name, kwargs={"pk": world[team_name][kind].pk})
-            if name.startswith("api:"):
+            if name.startswith("api:") and name in POSTABLE:
+                body = {"assignee": None, "channel": "call", "text": "x", "outcome": "recovered",
+                        "subject": "x", "body": "x"}  # fmt: skip
+                status = api.post(url, body, format="json").status_code
+            elif name.startswith("api:"):
                 status = api.get(url).status_code
             elif name in POSTABLE:
                 status = client.post(url, {"assignee": user.pk, "kind": "email", "text": "x"}).status_code
