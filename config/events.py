@@ -18,8 +18,10 @@ def _sinks() -> tuple:
     return tuple(import_string(path) for path in getattr(settings, "EVENT_SINKS", ()))
 
 
-def publish(event_type: str, obj, *, version: str = "") -> None:
-    """`version` tells two events of the same type about the same object apart (an answer edited
+def publish(event_type: str, *objs, version: str = "") -> None:
+    """One event per object (many at once: a bulk unsubscribe is one call, not one per contact).
+    `version` tells two events of the same type about the same object apart (an answer edited
     twice); the same (type, object, version) is one event however often it is published."""
-    for sink in _sinks():
-        sink(event_type, obj, version=version)
+    if objs:
+        for sink in _sinks():
+            sink(event_type, *objs, version=version)

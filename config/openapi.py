@@ -6,7 +6,12 @@ no operation forgets them: 400 (invalid input: one list of messages per field), 
 an unknown id or a page past the end, 429 (rate limit).
 """
 
+from csp.decorators import csp_update
+from django.utils.decorators import method_decorator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.permissions import ALL_STAFF, StaffApiMixin, roles
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -65,11 +70,6 @@ def errors_hook(result, generator, request, public):
 
 
 # The document and its interactive docs: for signed-in staff (a session) or any valid token.
-from csp.decorators import csp_update  # noqa: E402
-from django.utils.decorators import method_decorator  # noqa: E402
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView  # noqa: E402
-
-from accounts.permissions import ALL_STAFF, StaffApiMixin, roles  # noqa: E402
 
 
 class SchemaView(StaffApiMixin, SpectacularAPIView):

@@ -178,6 +178,15 @@ class ContactDetail(_Rows, generics.RetrieveUpdateAPIView):
         return scoping.contacts(self.request.user).filter(account__is_test=False).select_related("account")
 
 
+def _account_by(external_id) -> Account | None:
+    return Account.objects.filter(external_id=str(external_id or ""), is_test=False).first()
+
+
+def _contact_by(email) -> Contact | None:
+    email = str(email or "").strip()
+    return Contact.objects.filter(email__iexact=email, account__is_test=False).first() if email else None
+
+
 def _require_object(data) -> None:
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["Send a JSON object."]})
@@ -202,8 +211,9 @@ class AccountUpsert(_Rows, APIView):
     @extend_schema(request=AccountSerializer, responses={200: AccountSerializer, 201: AccountSerializer})
     def put(self, request, external_id: str):
         _require_object(request.data)
-        account = Account.objects.filter(external_id=external_id, is_test=False).first()
-        body, code = _upsert(AccountSerializer, account, {**request.data, "external_id": external_id}, request.user)
+        body, code = _upsert(
+            AccountSerializer, _account_by(external_id), {**request.data, "external_id": external_id}, request.user
+        )
         return Response(body, status=code)
 
 
@@ -215,8 +225,7 @@ class ContactUpsert(_Rows, APIView):
     @extend_schema(request=ContactSerializer, responses={200: ContactSerializer, 201: ContactSerializer})
     def put(self, request, email: str):
         _require_object(request.data)
-        contact = Contact.objects.filter(email__iexact=email, account__is_test=False).first()
-        body, code = _upsert(ContactSerializer, contact, {**request.data, "email": email}, request.user)
+        body, code = _upsert(ContactSerializer, _contact_by(email), {**request.data, "email": email}, request.user)
         return Response(body, status=code)
 
 
@@ -259,10 +268,7 @@ class AccountBulk(_Rows, APIView):
 
     @extend_schema(request=AccountSerializer(many=True), responses=BulkOut)
     def post(self, request):
-        def find(item):
-            return Account.objects.filter(external_id=str(item.get("external_id", "")), is_test=False).first()
-
-        return _bulk(request, AccountSerializer, find)
+        return _bulk(request, AccountSerializer, lambda item: _account_by(item.get("external_id")))
 
 
 class ContactBulk(_Rows, APIView):
@@ -270,11 +276,7 @@ class ContactBulk(_Rows, APIView):
 
     @extend_schema(request=ContactSerializer(many=True), responses=BulkOut)
     def post(self, request):
-        def find(item):
-            email = str(item.get("email", "")).strip()
-            return Contact.objects.filter(email__iexact=email, account__is_test=False).first() if email else None
-
-        return _bulk(request, ContactSerializer, find)
+        return _bulk(request, ContactSerializer, lambda item: _contact_by(item.get("email")))
 
 
 class ContactUnsubscribe(_Rows, APIView):

@@ -485,3 +485,21 @@ def iter_report(result: ImportResult) -> Iterator[str]:
         yield f"line {error['line']}: {error['reason']}"
     if result.error_count > len(result.errors):
         yield f"… and {result.error_count - len(result.errors)} more errors."
+
+
+def run_from_command(command, path, run: Callable[..., ImportResult]) -> None:
+    """What every import command does: read the file, import it with progress on stderr, print the
+    report; an unreadable or refused file is a CommandError saying nothing was imported."""
+    from django.core.management.base import CommandError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
+    try:
+        result = run(data=data, progress=lambda done, total: command.stderr.write(f"\r{done}/{total}", ending=""))
+    except FileRefused as exc:
+        raise CommandError(f"{path.name} was refused and nothing was imported: {exc}") from None
+    command.stderr.write("")
+    for line in iter_report(result):
+        command.stdout.write(line)

@@ -142,13 +142,20 @@ def contacts_unsubscribe(contacts) -> int:
     """Unsubscribe the contacts of a queryset that are not already: no program mails them again
     (checked at every send). The one place an unsubscribe is written."""
     now = timezone.now()
-    fresh = list(contacts.filter(unsubscribed_at__isnull=True).select_related("account"))
-    Contact.objects.filter(pk__in=[c.pk for c in fresh]).update(unsubscribed_at=now, updated_at=now)
-    for contact in fresh:
-        if not contact.account.is_test:
-            contact.unsubscribed_at = now
-            publish("contact.unsubscribed", contact, version=str(int(now.timestamp())))
+    fresh = _mark(contacts.filter(unsubscribed_at__isnull=True), now, unsubscribed_at=now)
+    publish("contact.unsubscribed", *fresh, version=str(int(now.timestamp())))
     return len(fresh)
+
+
+def _mark(contacts, now, **values) -> list[Contact]:
+    """Set the values on the contacts (and updated_at); return them, as they are now, for the events
+    of other systems (test-send contacts left out: they never leave Rebound)."""
+    fresh = list(contacts.select_related("account"))
+    Contact.objects.filter(pk__in=[c.pk for c in fresh]).update(**values, updated_at=now)
+    for contact in fresh:
+        for name, value in values.items():
+            setattr(contact, name, value)
+    return [c for c in fresh if not c.account.is_test]
 
 
 @mail_event_handler
@@ -157,14 +164,8 @@ def contact_mail_event(kind: str, recipient: str, detail: str) -> None:
     now = timezone.now()
     contacts = Contact.objects.filter(email__iexact=recipient)
     if kind == MailEventKind.BOUNCED:
-        fresh = list(contacts.filter(bounced_at__isnull=True).select_related("account"))
-        Contact.objects.filter(pk__in=[c.pk for c in fresh]).update(
-            bounced_at=now, bounce_reason=detail[:2000], updated_at=now
-        )
-        for contact in fresh:
-            if not contact.account.is_test:
-                contact.bounced_at, contact.bounce_reason = now, detail[:2000]
-                publish("contact.bounced", contact, version=str(int(now.timestamp())))
+        fresh = _mark(contacts.filter(bounced_at__isnull=True), now, bounced_at=now, bounce_reason=detail[:2000])
+        publish("contact.bounced", *fresh, version=str(int(now.timestamp())))
     elif kind == MailEventKind.COMPLAINED:
         contacts.filter(complained_at__isnull=True).update(complained_at=now, updated_at=now)
         contacts_unsubscribe(contacts)

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from customers.importing import FileRefused, import_customers, iter_report
+from customers.importing import import_customers, run_from_command
 from customers.models import ImportKind
 
 
@@ -17,18 +17,4 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
 
     def handle(self, *args, kind: str, path: Path, **options) -> None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
-        try:
-            result = import_customers(
-                kind=kind,
-                data=data,
-                progress=lambda done, total: self.stderr.write(f"\r{done}/{total} rows", ending=""),
-            )
-        except FileRefused as exc:
-            raise CommandError(f"{path.name} was refused and nothing was imported: {exc}") from None
-        self.stderr.write("")
-        for line in iter_report(result):
-            self.stdout.write(line)
+        run_from_command(self, path, lambda **kw: import_customers(kind=kind, **kw))

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from customers.importing import FileRefused, iter_report
+from customers.importing import run_from_command
 from surveys.history import import_file
 
 
@@ -19,19 +19,4 @@ class Command(BaseCommand):
         parser.add_argument("--stream", choices=["relationship", "transactional"], default="relationship")
 
     def handle(self, *args, path: Path, stream: str, **options) -> None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
-        try:
-            result = import_file(
-                kind=self.kind,
-                data=data,
-                stream=stream,
-                progress=lambda done, total: self.stderr.write(f"\r{done}/{total} responses", ending=""),
-            )
-        except FileRefused as exc:
-            raise CommandError(f"{path.name} was refused and nothing was imported: {exc}") from None
-        self.stderr.write("")
-        for line in iter_report(result):
-            self.stdout.write(line)
+        run_from_command(self, path, lambda **kw: import_file(kind=self.kind, stream=stream, **kw))
