@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Loop templates", "followups:loop_templates", ADMIN_ONLY),
     ("Branding", "surveys:branding", ADMIN_ONLY),
     ("Import", "customers:import_list", ADMIN_ONLY),
+    ("Export", "integrations:export_list", ADMIN_ONLY),
     ("API tokens", "accounts:token_list", ADMIN_ONLY),
     ("Webhooks", "integrations:webhook_list", ADMIN_ONLY),
     ("Staff", "accounts:user_list", ADMIN_ONLY),

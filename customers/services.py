@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from config import jobs
 from config.events import publish
 from config.queueing import enqueue_on_commit
 from outbox.models import MailEventKind
@@ -19,12 +20,8 @@ from .models import Contact, ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
 
-# A running job whose worker has shown no sign of life this long was interrupted (killed worker,
-# lost database connection); it is run again, from the start, which is safe: imports are upserts.
-IMPORT_STALE_AFTER = timedelta(minutes=5)
-# A queued job no worker took this long after it was dispatched: the broker lost the message.
-IMPORT_REDISPATCH_AFTER = timedelta(minutes=2)
-IMPORT_MAX_ATTEMPTS = 3
+# An interrupted import runs again from the start, which is safe: imports are upserts.
+IMPORT_RECOVERY = jobs.Recovery()
 
 
 def import_job_create(*, kind: str, upload: UploadedFile, user, options: dict | None = None) -> ImportJob:
@@ -103,30 +100,11 @@ def import_job_run(job_id: int) -> ImportJob | None:
 
 def imports_recover(now: datetime | None = None) -> dict[str, int]:
     """Restart imports whose worker died (or fail them after a few tries), re-dispatch lost ones."""
-    now = now or timezone.now()
-    stale = ImportJob.objects.filter(status=ImportStatus.RUNNING, heartbeat_at__lt=now - IMPORT_STALE_AFTER)
-    failed = stale.filter(attempts__gte=IMPORT_MAX_ATTEMPTS).update(
-        status=ImportStatus.FAILED,
-        finished_at=now,
-        message=(
-            f"The import was interrupted {IMPORT_MAX_ATTEMPTS} times (its worker stopped). "
-            "Rows in finished chunks were saved; run it again when the workers are healthy."
-        ),
+    gave_up = (
+        f"The import was interrupted {IMPORT_RECOVERY.max_attempts} times (its worker stopped). "
+        "Rows in finished chunks were saved; run it again when the workers are healthy."
     )
-    requeued = list(stale.filter(attempts__lt=IMPORT_MAX_ATTEMPTS).values_list("pk", flat=True))
-    ImportJob.objects.filter(pk__in=requeued, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
-    lost = list(
-        ImportJob.objects.filter(status=ImportStatus.QUEUED)
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - IMPORT_REDISPATCH_AFTER))
-        .exclude(pk__in=requeued)
-        .values_list("pk", flat=True)
-    )
-    for job_id in [*requeued, *lost]:
-        _dispatch(job_id)
-    if requeued or failed:
-        logger.warning("Imports interrupted: %s restarted, %s failed after %s tries.", len(requeued), failed,
-                       IMPORT_MAX_ATTEMPTS)  # fmt: skip
-    return {"requeued": len(requeued), "failed": failed, "redispatched": len(lost)}
+    return jobs.recover(ImportJob, _dispatch, policy=IMPORT_RECOVERY, gave_up=gave_up, now=now)
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:

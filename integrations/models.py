@@ -102,3 +102,50 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.subscription}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Ready to download"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Deleted (expired)"
+
+
+class ExportJob(models.Model):
+    """One full export (integrations.portability): its progress, then the zip until it expires."""
+
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When the zip is deleted.")
+    total_rows = models.PositiveBigIntegerField(default=0)
+    processed_rows = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows per table, as in the manifest.")
+    message = models.TextField(blank=True, help_text="Why it failed.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, restarts included.")
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When a worker was last asked to run it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running worker's last sign of life.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Export of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return min(99, int(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def filename(self) -> str:
+        return f"rebound-export-{self.created_at:%Y%m%d-%H%M%S}.zip"

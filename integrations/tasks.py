@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import webhooks
+from . import exporting, webhooks
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -10,5 +10,11 @@ def deliver_due() -> dict[str, int]:
 
 
 @shared_task(ignore_result=True)
+def run_export(job_id: int) -> None:
+    exporting.export_job_run(job_id)
+
+
+@shared_task(ignore_result=True)
 def tick() -> dict[str, int]:
-    return webhooks.deliver_due(seconds=20)
+    """Deliver due webhooks; restart exports whose worker died, delete expired ones."""
+    return {**webhooks.deliver_due(seconds=20), **exporting.tick()}

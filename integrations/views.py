@@ -1,16 +1,18 @@
 """Admins manage webhook subscriptions and read each one's delivery log."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import audit
 from accounts.permissions import ADMIN_ONLY, roles
 
-from . import webhooks
+from . import exporting, webhooks
 from .forms import SubscriptionForm
-from .models import Delivery, Subscription
+from .models import Delivery, ExportJob, ExportStatus, Subscription
 
 AUDITED = ["url", "description", "events", "is_active"]
 
@@ -70,3 +72,33 @@ def delivery_redeliver(request, pk: int):
     audit.record(request.user, "webhook.redeliver", delivery.subscription, after={"event": delivery.event_id})
     messages.success(request, f"{delivery.event_type} will be delivered again now.")
     return redirect("integrations:webhook_detail", pk=delivery.subscription_id)
+
+
+# Full export ----------------------------------------------------------------------------------------
+
+
+@roles(*ADMIN_ONLY)
+def export_list(request):
+    """Start a full export (POST); the exports of the last days, with their progress and downloads."""
+    if request.method == "POST":
+        running = ExportJob.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).first()
+        if running:
+            messages.info(request, "An export is already being written; it is below.")
+            return redirect("integrations:export_list")
+        job = exporting.export_job_create(user=request.user)
+        audit.record(request.user, "export.start", job)
+        messages.success(request, "The export has started. It takes a few seconds per 100,000 answers.")
+        return redirect("integrations:export_list")
+    jobs = ExportJob.objects.select_related("created_by")[:20]
+    busy = any(not job.is_finished for job in jobs)
+    template = "integrations/_export_jobs.html" if request.htmx else "integrations/export_list.html"
+    return render(request, template, {"jobs": jobs, "busy": busy, "keep_days": settings.EXPORT_KEEP_DAYS})
+
+
+@roles(*ADMIN_ONLY)
+def export_download(request, pk: int):
+    job = get_object_or_404(ExportJob, pk=pk)
+    if job.status != ExportStatus.DONE or not job.file:
+        raise Http404("This export is not ready, or was deleted.")
+    audit.record(request.user, "export.download", job)
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type="application/zip")

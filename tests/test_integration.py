@@ -92,3 +92,28 @@ def test_a_detractor_answer_is_routed_by_the_worker_after_the_commit(worker, cli
     assert wait_for(lambda: any(m.to == [csm.email] for m in mail.outbox)), "the CSM was not mailed"
     response.refresh_from_db()
     assert (response.routed_category, response.routed_at is not None) == ("detractor", True)
+
+
+def test_a_full_export_is_written_by_the_worker(worker, client, admin_user):
+    """The Admin starts an export; the worker writes it in one snapshot (its progress on a second
+    connection) and the page offers the zip, whose manifest counts the rows."""
+    import io
+    import json
+    import zipfile
+
+    from integrations.models import ExportJob
+
+    from .factories import ContactFactory, InvitationFactory
+
+    for n in range(5):
+        invitation = InvitationFactory(contact=ContactFactory(email=f"c{n}@example.com"))
+        assert client.post(f"/s/{invitation.token}/", {"score": n, "reason": "ok"}).status_code == 302
+    client.force_login(admin_user)
+    assert client.post("/integrations/export/").status_code == 302
+    job = ExportJob.objects.get()
+    assert wait_for(lambda: ExportJob.objects.filter(pk=job.pk, status="done").exists()), "not written"
+    job.refresh_from_db()
+    assert job.counts["surveys.response"] == 5 and job.processed_rows == job.total_rows == sum(job.counts.values())
+    download = client.get(f"/integrations/export/{job.pk}/download/")
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).read("manifest.json"))
+    assert manifest["counts"] == job.counts and manifest["nps"]["relationship"]["responses"] == 5

@@ -1,6 +1,7 @@
 """Every staff URL, for every role: generated from the URL conf so a new page can't be forgotten."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -9,7 +10,7 @@ from accounts.permissions import ADMIN_ONLY, view_roles
 from accounts.services import api_token_create
 from customers.models import ImportJob
 from insights.models import Theme
-from integrations.models import Delivery, Subscription
+from integrations.models import Delivery, ExportJob, ExportStatus, Subscription
 from outbox.models import CaughtEmail
 from surveys.models import Wave
 
@@ -34,6 +35,7 @@ URL_KWARGS = {
     "integrations:webhook_edit": lambda f: {"pk": f["subscription"].pk},
     "integrations:webhook_test": lambda f: {"pk": f["subscription"].pk},
     "integrations:delivery_redeliver": lambda f: {"pk": f["delivery"].pk},
+    "integrations:export_download": lambda f: {"pk": f["export_job"].pk},
     "surveys:brand_logo": lambda f: {"version": "1"},
     "outbox:html": lambda f: {"pk": f["email"].pk},
     "password_reset_confirm": lambda f: {"uidb64": "MQ", "token": "set-password"},
@@ -98,7 +100,7 @@ EXPECTED_ADMIN_ONLY = {
     "accounts:user_two_factor_reset", "accounts:audit_list", "customers:contact_export", "customers:contact_erase",
     "surveys:branding", "surveys:program_preview_live", "integrations:webhook_list", "integrations:webhook_create",
     "integrations:webhook_detail", "integrations:webhook_edit", "integrations:webhook_test",
-    "integrations:delivery_redeliver",
+    "integrations:delivery_redeliver", "integrations:export_list", "integrations:export_download",
 }  # fmt: skip
 
 
@@ -138,10 +140,12 @@ def objects(account, contact, csm, team, admin_user, settings):
     task = response.response.tasks.get()
     subscription = Subscription.objects.create(url="https://hooks.example.com/rebound", events=["task.created"])
     delivery = Delivery.objects.create(subscription=subscription, event_id="evt_1", event_type="ping", payload={})
+    export_job = ExportJob.objects.create(status=ExportStatus.DONE, expires_at=timezone.now())
+    export_job.file.save("export.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
     return {
         "account": account, "contact": contact, "csm": csm, "team": team, "import_job": job, "email": email,
         "program": program, "wave": wave, "invitation": invitation, "api_token": api_token, "task": task,
-        "subscription": subscription, "delivery": delivery,
+        "subscription": subscription, "delivery": delivery, "export_job": export_job,
     }  # fmt: skip
 
 

@@ -155,6 +155,8 @@ MEDIA_URL = "media/"
 # Uploads: the CSV import accepts files up to 10 MB; Django streams larger bodies to disk.
 CUSTOMER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 CUSTOMER_IMPORT_MAX_ROWS = 200_000
+# A full export (every customer's personal data) is deleted this many days after it was written.
+EXPORT_KEEP_DAYS = env.integer("EXPORT_KEEP_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -230,7 +232,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 #   sends      all mail, and outgoing webhooks: a slow or dead receiver blocks only these
 #   answers    what follows a customer's answer: follow-up tasks, their emails, theme tags
 #   ticks      the scheduler's periodic passes (short; they queue the real work elsewhere)
-#   analytics  re-tagging after taxonomy edits, decline alerts (long scans)
+#   analytics  re-tagging after taxonomy edits, decline alerts, full exports (long scans)
 #   default    imports, password resets, the rest
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
@@ -239,6 +241,7 @@ CELERY_TASK_ROUTES = {
     "surveys.tasks.route_responses": {"queue": "answers"},
     "*.tasks.tick": {"queue": "ticks"},
     "insights.tasks.*": {"queue": "analytics"},
+    "integrations.tasks.run_export": {"queue": "analytics"},
 }
 CELERY_ALL_QUEUES = "default,sends,answers,ticks,analytics"
 TICK_INTERVAL = timedelta(seconds=env.integer("TICK_SECONDS", 60))
