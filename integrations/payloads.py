@@ -1,4 +1,4 @@
-"""The stable JSON of each webhook event's `data` (documented in the OpenAPI schema, docs/WEBHOOKS.md).
+"""The stable JSON of each webhook event's `data` (described in the OpenAPI document by integrations/openapi.py).
 
 Fields are only ever added, never renamed or removed, within v1.
 """

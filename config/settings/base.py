@@ -292,7 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi.errors_hook"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.errors_hook",
+        "integrations.openapi.webhooks_hook",  # the signed events Rebound sends: components and x-webhooks
+    ],
     "ENUM_NAME_OVERRIDES": {
         "QueueEnum": "followups.models.Queue",
         "TaskStatusEnum": "followups.models.TaskStatus",
