@@ -28,7 +28,8 @@ FROM generate_series(1, 50000) AS i;
 INSERT INTO surveys_invitation (program_id, stream, contact_id, account_id, properties, token_nonce, token_hash,
     send_at, expires_at, quiet_until, created_at, skipped_reason, responded_at, is_test)
 SELECT CASE WHEN i % 5 = 0 THEN 2 ELSE 1 END, CASE WHEN i % 5 = 0 THEN 'transactional' ELSE 'relationship' END,
-    1 + i % 50000, 1 + (i % 50000) % 5000, '{}', md5(i::text), md5('h' || i), now(), now(), now(), now(), '', now(), false
+    1 + i % 50000, 1 + (i % 50000) % 5000, '{}', md5(i::text), md5('h' || i), now(), now(), now(), now(), '',
+    now(), false
 FROM generate_series(1, %(n)s) AS i;
 INSERT INTO surveys_response (invitation_id, program_id, stream, contact_id, account_id, score, category, reason,
     improvement, segment, plan_tier, industry, company_size, region, arr_tier, product_line, team_id, cohort,

@@ -19,7 +19,7 @@ from outbox.models import OutgoingEmail
 from outbox.services import email_from_templates, emails_queue_and_send
 from surveys.answers import batch_memo
 from surveys.models import Category, Invitation, Response
-from surveys.services import invitation_fields
+from surveys.services import in_window, invitation_fields
 
 from . import loop
 from .models import (
@@ -235,7 +235,7 @@ def _schedule_reask(task: Task, now: datetime) -> None:
     program = task.response.program
     if not program.reask_after_days or task.reask_invitation_id:
         return
-    send_at = now + timedelta(days=program.reask_after_days)
+    send_at = in_window(program, task.contact, now + timedelta(days=program.reask_after_days))
     invitation = Invitation.objects.create(
         properties={**task.response.invitation.properties, "reask_of_task": task.pk},
         **invitation_fields(program, task.contact, send_at),

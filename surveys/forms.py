@@ -12,8 +12,11 @@ COMMON_FIELDS = [
     "audience_segments", "audience_plan_tiers", "audience_regions", "audience_product_lines",
     "audience_include_churned", "decision_makers_only", "is_active",
     "edit_window_hours", "review_url", "review_offer", "referral_enabled",
+    "send_days", "window_start_hour", "window_end_hour", "daily_cap", "domain_hourly_cap", "warmup_first_day",
 ]  # fmt: skip
-RELATIONSHIP_FIELDS = ["cadence_months", "send_day", "send_hour", "timezone", "start_date"]
+SENDING_FIELDS = ["send_days", "window_start_hour", "window_end_hour", "spread_days", "daily_cap", "domain_hourly_cap",
+                  "warmup_first_day"]  # fmt: skip
+RELATIONSHIP_FIELDS = ["cadence_months", "send_day", "send_hour", "timezone", "start_date", "spread_days"]
 TRANSACTIONAL_FIELDS = ["event_types", "delay_minutes", "cap_per_contact", "cap_window_days"]
 
 
@@ -23,8 +26,10 @@ SECTIONS = [
     ("The email", ["sender_name", "sender_email", "subject", "intro"]),
     ("Who is asked", ["audience_segments", "audience_plan_tiers", "audience_regions", "audience_product_lines",
                       "audience_include_churned", "decision_makers_only"]),
-    ("When", [*RELATIONSHIP_FIELDS, *TRANSACTIONAL_FIELDS, "quiet_period_days", "reminder_enabled",
+    ("When", [*(f for f in RELATIONSHIP_FIELDS if f not in SENDING_FIELDS), *TRANSACTIONAL_FIELDS,
+              "quiet_period_days", "reminder_enabled",
               "reminder_after_days", "link_expiry_days"]),
+    ("Sending, in each recipient's time zone", SENDING_FIELDS),
     ("After the answer", ["edit_window_hours", "review_url", "review_offer", "referral_enabled"]),
     ("Status", ["is_active"]),
 ]  # fmt: skip
@@ -35,7 +40,27 @@ def _distinct(field: str) -> list[tuple[str, str]]:
     return [(v, v) for v in values]
 
 
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+HOURS = [(h, f"{h:02d}:00") for h in range(25)]
+# What a new program starts from: B2B inboxes are read on working days, mornings best.
+RECOMMENDED_WINDOW = {
+    Stream.RELATIONSHIP: {"send_days": [1, 2, 3], "window_start_hour": 9, "window_end_hour": 11},
+    Stream.TRANSACTIONAL: {"send_days": [0, 1, 2, 3, 4], "window_start_hour": 8, "window_end_hour": 18},
+}
+
+
 class ProgramForm(forms.ModelForm):
+    send_days = forms.TypedMultipleChoiceField(
+        label="Send on",
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Weekdays in the recipient's time zone (theirs, else their account region's, else the program's). "
+        "None ticked: any day.",
+    )
+    window_start_hour = forms.TypedChoiceField(label="From", choices=HOURS[:24], coerce=int, required=False)
+    window_end_hour = forms.TypedChoiceField(label="Until", choices=HOURS[1:], coerce=int, required=False)
     audience_segments = forms.MultipleChoiceField(
         choices=Segment.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
     )
@@ -74,6 +99,10 @@ class ProgramForm(forms.ModelForm):
             del self.fields[name]
         if not self.instance.pk:
             self.initial.setdefault("quiet_period_days", DEFAULT_QUIET_DAYS[stream])
+            for name, value in RECOMMENDED_WINDOW[stream].items():
+                self.initial.setdefault(name, value)
+        if "spread_days" in self.fields:
+            self.fields["spread_days"].required = False
         if stream == Stream.TRANSACTIONAL:
             self.initial["event_types"] = ", ".join(self.instance.event_types or [])
             self.fields["event_types"].required = True
@@ -94,6 +123,16 @@ class ProgramForm(forms.ModelForm):
         if taken:
             raise forms.ValidationError(f"Already handled by another program: {', '.join(sorted(taken))}")
         return types
+
+    def clean(self):
+        data = super().clean()
+        # Left out of a post (an older client): the program's current window, else any time.
+        for name in ("window_start_hour", "window_end_hour", "spread_days"):
+            if name in self.fields and data.get(name) in (None, ""):
+                data[name] = getattr(self.instance, name)
+        if data["window_start_hour"] >= data["window_end_hour"]:
+            self.add_error("window_end_hour", "The window must end after it opens (24:00 is midnight).")
+        return data
 
     def clean_question(self) -> str:
         question = self.cleaned_data["question"]

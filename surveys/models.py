@@ -97,6 +97,37 @@ class Program(models.Model):
     send_hour = models.PositiveSmallIntegerField(default=9, validators=[MaxValueValidator(23)])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     start_date = models.DateField(default=dj_timezone.localdate)
+    # Sending: in each recipient's own time zone (surveys.windows), spread and capped; a cap defers, never drops.
+    send_days = models.JSONField(
+        "send on", default=list, blank=True, help_text="Weekdays in the recipient's time zone. None ticked: any day."
+    )
+    window_start_hour = models.PositiveSmallIntegerField(
+        "from", default=0, validators=[MaxValueValidator(23)], help_text="Hour of the day, the recipient's local time."
+    )
+    window_end_hour = models.PositiveSmallIntegerField(
+        "until", default=24, validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Hour of the day, the recipient's local time (24: midnight).",
+    )  # fmt: skip
+    spread_days = models.PositiveSmallIntegerField(
+        "spread a wave over", default=1, validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Send days. 1: the whole wave in its first window.",
+    )  # fmt: skip
+    daily_cap = models.PositiveIntegerField(
+        "at most per day", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Surveys from this program per day; the rest wait for the next day. Empty: no cap.",
+    )  # fmt: skip
+    domain_hourly_cap = models.PositiveIntegerField(
+        "at most per recipient domain per hour", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Protects big customers' inboxes and your deliverability; the rest wait an hour. Empty: no cap.",
+    )  # fmt: skip
+    warmup_first_day = models.PositiveIntegerField(
+        "warm-up: first day's cap",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="For a new sending domain: at most this many surveys from it on its first day, doubling each day. "
+        "Empty: no warm-up.",
+    )
     # Transactional trigger
     event_types = models.JSONField(default=list, blank=True)
     delay_minutes = models.PositiveIntegerField(default=60, help_text="How long after the event to send.")
@@ -139,9 +170,34 @@ class Program(models.Model):
 
     class Meta:
         ordering = ["stream", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_start_hour__lt=models.F("window_end_hour")), name="send_window_opens_first"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_window(self) -> bool:
+        return bool(self.send_days) or self.window_start_hour > 0 or self.window_end_hour < 24
+
+    @property
+    def sending_label(self) -> str:
+        """How the program sends, in words: window, spread and caps."""
+        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        days = ", ".join(names[d] for d in sorted(self.send_days)) if self.send_days else "any day"
+        parts = [f"{days}, {self.window_start_hour:02d}:00–{self.window_end_hour:02d}:00 in each recipient's time zone"]
+        if self.is_relationship and self.spread_days > 1:
+            parts.append(f"a wave spread over {self.spread_days} send days")
+        if self.daily_cap:
+            parts.append(f"at most {self.daily_cap} a day")
+        if self.domain_hourly_cap:
+            parts.append(f"at most {self.domain_hourly_cap} an hour per recipient domain")
+        if self.warmup_first_day:
+            parts.append(f"warming up from {self.warmup_first_day} on the first day, doubling daily")
+        return "; ".join(parts)
 
     @property
     def is_relationship(self) -> bool:

@@ -129,3 +129,16 @@ def program_deliverability(program, now, days: int = 90) -> dict:
         "complaint_percent": 100 * complaint_rate,
         "level": level,
     }
+
+
+def wave_schedule(wave, zone) -> list[dict]:
+    """How many of the wave's invitations go out on each day (in `zone`), and how many still wait."""
+    from django.db.models.functions import TruncDate
+
+    return list(
+        wave.invitations.filter(skipped_reason="")
+        .annotate(day=TruncDate("send_at", tzinfo=zone))
+        .values("day")
+        .annotate(invitations=Count("pk"), waiting=Count("pk", filter=Q(email__isnull=True)))
+        .order_by("day")
+    )

@@ -23,7 +23,7 @@ from customers.services import contacts_unsubscribe
 from outbox.models import EmailStatus, OutgoingEmail
 from outbox.services import emails_queue, emails_tick, emails_wake
 
-from . import cadence
+from . import cadence, windows
 from .answers import responses_route_pending
 from .emails import SurveyMailer, survey_email
 from .models import (
@@ -35,10 +35,22 @@ from .models import (
     Wave,
 )
 from .selectors import contact_skip_reason, eligibility
+from .throttle import Throttle, defer
 
 logger = logging.getLogger(__name__)
 
 PREPARE_CHUNK = 1000
+
+
+def contact_zone(program: Program, contact: Contact):
+    """Where the contact reads their email (surveys.windows): their zone, their region's, the program's."""
+    region = contact.account.region if contact.account_id else ""
+    return windows.recipient_zone(contact.timezone, region, program.timezone)
+
+
+def in_window(program: Program, contact: Contact, at: datetime) -> datetime:
+    """`at`, or the next moment inside the program's send window in the contact's time zone."""
+    return windows.next_window(program, contact_zone(program, contact), at)
 
 
 def invitation_fields(program: Program, contact: Contact, send_at: datetime) -> dict[str, Any]:
@@ -63,18 +75,23 @@ def wave_create(
     """Create a program's wave for a period and invite every eligible contact, in bulk.
 
     Returns None when the period already has a wave (the database constraint decides, so two
-    ticks or two beat processes at once create one wave). The invitations are due at `now`, so the
-    tick that creates a wave also sends it.
+    ticks or two beat processes at once create one wave). Without a send window, spread or daily cap
+    the invitations are due at `now`, so the tick that creates a wave also sends it; otherwise each is
+    placed in its recipient's window (surveys.windows.WavePlan).
     """
     now = now or timezone.now()
     try:
         with transaction.atomic():
             wave = Wave.objects.create(program=program, period=period, scheduled_at=scheduled_at, started_by=started_by)
             eligible, skipped = eligibility(program, now)
-            send_at = max(scheduled_at, now)
+            plan = windows.WavePlan(program, eligible.count(), max(scheduled_at, now))
+            contacts = eligible.select_related("account").only("pk", "account_id", "timezone", "account__region")
             invitations = (
-                Invitation(wave=wave, **invitation_fields(program, contact, send_at))
-                for contact in eligible.only("pk", "account_id").iterator(chunk_size=2000)
+                Invitation(
+                    wave=wave,
+                    **invitation_fields(program, contact, plan.send_at(index, contact_zone(program, contact))),
+                )
+                for index, contact in enumerate(contacts.order_by("pk").iterator(chunk_size=2000))
             )
             created = 0
             batch: list[Invitation] = []
@@ -196,7 +213,7 @@ def event_record(
                 event.save(update_fields=["skip_reason"])
                 return EventOutcome("skipped", reason, event=event)
             delay = program.delay_minutes if delay_minutes is None else delay_minutes
-            send_at = max(occurred_at + timedelta(minutes=delay), now)
+            send_at = in_window(program, contact, max(occurred_at + timedelta(minutes=delay), now))
             invitation = Invitation.objects.create(
                 event=event, properties=properties, **invitation_fields(program, contact, send_at)
             )
@@ -240,26 +257,31 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     mailer = SurveyMailer()
+    caps = Throttle(now)
     total = 0
     while True:
         with transaction.atomic():
             due = list(
                 Invitation.objects.due(now)
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("program", "contact")
+                .select_related("program", "contact__account")
                 .order_by("send_at", "pk")[:PREPARE_CHUNK]
             )
             if not due:
                 return total
-            sendable, skipped = [], []
+            sendable, skipped, deferred = [], [], []
             for invitation in due:
                 reason = _skip_at_send(invitation, now)
                 if reason:
                     invitation.skipped_reason = reason
                     skipped.append(invitation)
+                elif until := caps.defer_until(invitation, contact_zone(invitation.program, invitation.contact)):
+                    defer(invitation, until)  # over a cap: later, never dropped
+                    deferred.append(invitation)
                 else:
                     sendable.append(invitation)
             Invitation.objects.bulk_update(skipped, ["skipped_reason"])
+            Invitation.objects.bulk_update(deferred, ["send_at", "expires_at", "quiet_until"])
             emails_queue([mailer.build(i, bodies=False) for i in sendable], fetch=False)
             _link_emails(sendable, "email", "survey")
             total += len(due)

@@ -158,6 +158,7 @@ def wave_detail(request, pk: int):
         "failed": failed,
         "skipped": [(SkipReason(reason).label, n) for reason, n in wave.skipped.items()],
         "finished": progress["scheduled"] + progress["queued"] + progress["sending"] == 0,
+        "schedule": selectors.wave_schedule(wave, timezone.get_current_timezone()),
     }
     template = "surveys/_wave_progress.html" if request.htmx else "surveys/wave_detail.html"
     return render(request, template, context)

@@ -155,6 +155,16 @@ MEDIA_URL = "media/"
 # Uploads: the CSV import accepts files up to 10 MB; Django streams larger bodies to disk.
 CUSTOMER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 CUSTOMER_IMPORT_MAX_ROWS = 200_000
+# Surveys go out inside each program's send window in the recipient's time zone: the contact's own,
+# else their account region's (below; a region may also be a zone name itself), else the program's.
+REGION_TIME_ZONES = {
+    "EMEA": "Europe/Berlin", "Europe": "Europe/Berlin", "DACH": "Europe/Berlin", "UK": "Europe/London",
+    "UK&I": "Europe/London", "Nordics": "Europe/Stockholm", "North America": "America/New_York",
+    "NA": "America/New_York", "NAMER": "America/New_York", "US": "America/New_York", "US East": "America/New_York",
+    "US West": "America/Los_Angeles", "Canada": "America/Toronto", "LATAM": "America/Sao_Paulo",
+    "APAC": "Asia/Singapore", "ANZ": "Australia/Sydney", "Australia": "Australia/Sydney", "Japan": "Asia/Tokyo",
+    "India": "Asia/Kolkata", "Middle East": "Asia/Dubai",
+}  # fmt: skip
 # A full export (every customer's personal data) is deleted this many days after it was written.
 EXPORT_KEEP_DAYS = env.integer("EXPORT_KEEP_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
