@@ -513,3 +513,44 @@ def wave_results(wave) -> dict:
         "non_responders": waiting.select_related("contact", "account").order_by("account__name", "contact__email")[:50],
         "non_responder_count": waiting.count(),
     }
+
+
+def follow_up_summary(qs: QuerySet[Response], stream: str) -> list[dict]:
+    """Per follow-up question of the stream's programs: how its answers split by category (choices and
+    ratings counted per option; short texts counted, the latest few quoted), among `qs`."""
+    from surveys.models import Category, Question, QuestionKind
+
+    questions = list(Question.objects.filter(program__stream=stream).select_related("program"))
+    if not questions:
+        return []
+    categories = [Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER]
+    summary = {}
+    for q in questions:
+        options = [str(n) for n in range(1, 6)] if q.kind == QuestionKind.RATING else q.option_list
+        summary[q.pk] = {
+            "question": q, "answered": 0, "texts": [],
+            "rows": {o: dict.fromkeys(categories, 0) for o in options},
+        }  # fmt: skip
+    answered = qs.exclude(follow_up={}).filter(program__questions__isnull=False).distinct()
+    rows = answered.order_by("-submitted_at").values_list("program_id", "category", "follow_up")
+    for program_id, category, values in rows.iterator(chunk_size=2000):
+        for key, value in values.items():
+            entry = summary.get(int(key)) if str(key).isdigit() else None
+            if entry is None or entry["question"].program_id != program_id:
+                continue
+            entry["answered"] += 1
+            if entry["question"].kind == QuestionKind.TEXT:
+                if len(entry["texts"]) < 5:
+                    entry["texts"].append(str(value))
+                continue
+            for option in value if isinstance(value, list) else [value]:
+                counts = entry["rows"].get(str(option))
+                if counts is not None:
+                    counts[category] += 1
+    return [
+        {
+            **entry,
+            "rows": [(option, [c[k] for k in categories], sum(c.values())) for option, c in entry["rows"].items()],
+        }
+        for entry in summary.values()
+    ]

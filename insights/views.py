@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups.filters import ordered, task_filter
-from surveys.models import Category, Stream
+from surveys.models import Category, Question, Stream
 
 from . import charts, cockpit, selectors, services
 from .export import csv_response
@@ -95,6 +95,7 @@ def dashboard(request, filters, period):
         "themes": selectors.theme_table(qs),
         "alerts": scoping.alerts(request.user).filter(stream=filters.stream).select_related("team")[:5],
         "theme_trend": selectors.theme_trend(qs),
+        "follow_up": selectors.follow_up_summary(qs, filters.stream),
     }
     return render(request, "insights/dashboard.html", context)
 
@@ -132,6 +133,12 @@ def theme_taxonomy(request):
     return render(request, "insights/themes.html", {"formset": formset})
 
 
+def _follow_up_cell(value) -> str:
+    if value is None:
+        return ""
+    return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 @roles(*ALL_STAFF)
 @with_filters(refusal="Export refused")
 def export_responses(request, filters, period):
@@ -140,12 +147,16 @@ def export_responses(request, filters, period):
         .select_related("contact", "account", "program")
         .order_by("submitted_at")
     )
+    # One column per follow-up question of the stream's programs; a list of options as "a; b".
+    questions = list(Question.objects.filter(program__stream=filters.stream).order_by("program_id", "position"))
     header = ["submitted_at", "stream", "program", "account", "account_external_id", "contact", "score", "category",
-              "reason", *selectors.dimensions_for(filters.stream)]  # fmt: skip
+              "reason", *selectors.dimensions_for(filters.stream),
+              *[f"follow-up: {q.text}" for q in questions]]  # fmt: skip
     rows = (
         [r.submitted_at.isoformat(), r.stream, r.program.name, r.account.name, r.account.external_id,
          r.contact.email, r.score, r.category, r.reason,
-         *[getattr(r, selectors.dimension_column(d)) for d in selectors.dimensions_for(filters.stream)]]
+         *[getattr(r, selectors.dimension_column(d)) for d in selectors.dimensions_for(filters.stream)],
+         *[_follow_up_cell(r.follow_up.get(str(q.pk))) for q in questions]]
         for r in qs.iterator(chunk_size=2000)
     )  # fmt: skip
     audit.record(request.user, "export.responses", label=f"Responses, {filters.stream}", after=request.GET.dict())

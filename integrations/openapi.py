@@ -38,6 +38,12 @@ SCHEMAS = {
             "contact": _object({"id": INTEGER, "email": STRING, "name": STRING}),
             "account": _object({"id": INTEGER, "external_id": STRING, "name": STRING}),
             "segment": STRING,
+            "follow_up": {
+                "type": "object",
+                "additionalProperties": True,
+                "description": "Answers to the program's follow-up questions by question id: an option, a list of "
+                "options, a rating 1–5 or a short text.",
+            },
             "is_test": {**BOOLEAN, "description": "A staff member's test send: counts in no figure."},
         },
         "An answer, as it is after the event.",

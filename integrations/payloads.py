@@ -31,6 +31,7 @@ def response_data(response) -> dict:
             "name": response.account.name,
         },
         "segment": response.segment,
+        "follow_up": response.follow_up,
         "is_test": response.is_test,
     }
 

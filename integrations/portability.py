@@ -87,6 +87,7 @@ PARTS = [
     Part("followups.looptemplate", settings=True),
     Part("surveys.branding", settings=True),
     Part("surveys.program"),
+    Part("surveys.question"),
     Part("surveys.wave"),
     Part("surveys.event"),
     Part("outbox.outgoingemail"),

@@ -226,6 +226,17 @@ def response_improvement_add(*, response: Response, text: str) -> None:
     transaction.on_commit(routing_wake)
 
 
+def response_follow_up_save(*, response: Response, values: dict) -> None:
+    """The answers to the program's follow-up questions (``FollowUpForm.answers``), replacing earlier ones."""
+    if timezone.now() >= response.editable_until():
+        raise AnswerClosed
+    now = timezone.now()
+    # Routed again after the commit, as an edit: webhooks hear response.updated with the answers.
+    Response.objects.filter(pk=response.pk).update(follow_up=values, updated_at=now, routed_at=None)
+    response.follow_up, response.updated_at = values, now
+    transaction.on_commit(routing_wake)
+
+
 def referral_create(*, response: Response, name: str, email: str, company: str = "", note: str = "") -> Referral:
     """Record a colleague a promoter referred; the same email twice is one referral."""
     referral, _ = Referral.objects.get_or_create(

@@ -6,7 +6,7 @@ from datetime import timedelta
 import django_filters
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +15,7 @@ from accounts import scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, StaffApiMixin
 from config.inputs import UtcDateTimeFilter
 
-from .models import Category, Invitation, Program, SkipReason, Stream, Wave
+from .models import Category, Invitation, Program, Question, SkipReason, Stream, Wave
 from .models import Response as Answer
 from .services import event_record
 
@@ -162,7 +162,14 @@ class InvitationOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class FollowUpAnswer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    question = serializers.CharField()
+    answer = serializers.JSONField(help_text="An option (text), a list of options, a rating 1–5, or a short text.")
+
+
 class ResponseOut(serializers.ModelSerializer):
+    follow_up = serializers.SerializerMethodField(help_text="Answers to the program's follow-up questions.")
     contact = serializers.EmailField(source="contact.email")
     account = serializers.CharField(source="account.external_id")
     wave = serializers.CharField(source="wave.period", default=None, allow_null=True)
@@ -175,7 +182,21 @@ class ResponseOut(serializers.ModelSerializer):
             "id", "stream", "program", "wave", "score", "category", "reason", "improvement", "themes", "contact",
             "account", "submitted_at", "updated_at", "segment", "plan_tier", "industry", "company_size", "region",
             "arr_tier", "product_line", "team", "cohort", "tenure_months", "touchpoint", "channel", "language",
+            "follow_up",
         ]  # fmt: skip
+
+    @extend_schema_field(FollowUpAnswer(many=True))
+    def get_follow_up(self, response) -> list[dict]:
+        if not response.follow_up:
+            return []
+        if "questions" not in self.context:  # once per page: the questions are few
+            self.context["questions"] = dict(Question.objects.values_list("pk", "text"))
+        texts = self.context["questions"]
+        return [
+            {"question_id": int(key), "question": texts.get(int(key), ""), "answer": value}
+            for key, value in response.follow_up.items()
+            if str(key).isdigit()
+        ]
 
 
 class ResponseFilter(django_filters.FilterSet):

@@ -4,7 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Account, Segment
 
 from .branding import LOGO_MAX_BYTES, logo_type
-from .models import DEFAULT_QUIET_DAYS, REASON_MAX_LENGTH, Branding, Program, Stream
+from .models import (
+    DEFAULT_QUIET_DAYS,
+    MAX_QUESTIONS,
+    REASON_MAX_LENGTH,
+    Branding,
+    Program,
+    Question,
+    QuestionKind,
+    Stream,
+)
 
 COMMON_FIELDS = [
     "name", "product_name", "question", "reason_prompt", "sender_name", "sender_email", "subject", "intro",
@@ -227,3 +236,81 @@ class BrandingForm(forms.ModelForm):
         if commit:
             brand.save()
         return brand
+
+
+# Follow-up questions ------------------------------------------------------------------------------
+
+FOLLOW_UP_TEXT_MAX = 500
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ["text", "text_de", "kind", "ask", "options", "options_de"]
+        widgets = {"options": forms.Textarea(attrs={"rows": 3}), "options_de": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        data = super().clean()
+        kind, english = data.get("kind"), [o for o in (data.get("options") or "").splitlines() if o.strip()]
+        german = [o for o in (data.get("options_de") or "").splitlines() if o.strip()]
+        if kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
+            if len(english) < 2:
+                self.add_error("options", "A choice question needs at least two options, one per line.")
+            elif len(set(english)) != len(english):
+                self.add_error("options", "Each option once.")
+            if german and len(german) != len(english):
+                self.add_error("options_de", f"Give all {len(english)} options in German, in the same order, or none.")
+        elif english or german:
+            self.add_error("options", "Only choice questions have options.")
+        return data
+
+
+class BaseQuestionFormSet(forms.BaseInlineFormSet):
+    default_error_messages = {
+        "too_many_forms": f"At most {MAX_QUESTIONS} follow-up questions: the thank-you page must stay short.",
+    }
+
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if len(kept) > MAX_QUESTIONS:
+            raise forms.ValidationError(f"At most {MAX_QUESTIONS} follow-up questions: the page must stay short.")
+
+
+QuestionFormSet = forms.inlineformset_factory(
+    Program, Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=1, max_num=MAX_QUESTIONS,
+    validate_max=True, can_delete=True,
+)  # fmt: skip
+
+
+class FollowUpForm(forms.Form):
+    """The follow-up questions a customer sees on the thank-you page: those of the program asked of
+    their category, in their language; all optional. ``answers()`` keys them by question id."""
+
+    def __init__(self, *args, questions: list[Question], language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            label = question.text_in(language)
+            name = f"q{question.pk}"
+            if question.kind == QuestionKind.CHOICE:
+                field = forms.ChoiceField(choices=question.options_in(language), widget=forms.RadioSelect)
+            elif question.kind == QuestionKind.MULTIPLE:
+                field = forms.MultipleChoiceField(
+                    choices=question.options_in(language), widget=forms.CheckboxSelectMultiple
+                )
+            elif question.kind == QuestionKind.RATING:
+                field = forms.TypedChoiceField(
+                    choices=[(n, n) for n in range(1, 6)], coerce=int, widget=forms.RadioSelect
+                )
+            else:
+                field = forms.CharField(
+                    max_length=FOLLOW_UP_TEXT_MAX,
+                    error_messages={"max_length": _("Please keep your answer under %(limit_value)d characters.")},
+                )
+            field.label, field.required = label, False
+            field.error_messages["invalid_choice"] = _("Please pick one of the options.")
+            self.fields[name] = field
+
+    def answers(self) -> dict[str, object]:
+        return {name[1:]: value for name, value in self.cleaned_data.items() if value not in (None, "", [])}

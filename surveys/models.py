@@ -437,6 +437,9 @@ class Response(models.Model):
         max_length=16, blank=True, help_text="Where an imported answer came from (delighted, csv); empty: asked here."
     )
     source_id = models.CharField(max_length=200, blank=True, help_text="Its id there: a re-import changes nothing.")
+    follow_up = models.JSONField(
+        default=dict, blank=True, help_text="Answers to the program's follow-up questions: {question id: answer}."
+    )
     submitted_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(default=dj_timezone.now)
     # Set when the consumers (follow-up routing, theme tags) have seen the latest change; NULL
@@ -477,6 +480,61 @@ class Response(models.Model):
         from datetime import timedelta
 
         return self.submitted_at + timedelta(hours=self.program.edit_window_hours)
+
+
+class QuestionKind(models.TextChoices):
+    CHOICE = "choice", "Single choice"
+    MULTIPLE = "multiple", "Multiple choice"
+    RATING = "rating", "Rating 1–5"
+    TEXT = "text", "Short text"
+
+
+class AskWhom(models.TextChoices):
+    EVERYONE = "", "Everyone"
+    DETRACTOR = "detractor", "Detractors (0–6)"
+    PASSIVE = "passive", "Passives (7–8)"
+    PROMOTER = "promoter", "Promoters (9–10)"
+
+
+MAX_QUESTIONS = 5
+
+
+class Question(models.Model):
+    """A follow-up question of a program, asked on the thank-you page to everyone or one category.
+
+    Options are stored one per line, in English and optionally German (same order); an answer is kept
+    as the English option, so answers in both languages count together."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices, default=QuestionKind.CHOICE)
+    ask = models.CharField("ask", max_length=16, choices=AskWhom.choices, default=AskWhom.EVERYONE, blank=True)
+    text = models.CharField("question", max_length=200)
+    text_de = models.CharField("question (German)", max_length=200, blank=True)
+    options = models.TextField(blank=True, help_text="Choices, one per line (choice questions).")
+    options_de = models.TextField("options (German)", blank=True, help_text="The same choices in German, same order.")
+
+    class Meta:
+        ordering = ["program", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+    def options_in(self, language: str) -> list[tuple[str, str]]:
+        """(stored value, label shown) per option, in the language."""
+        german = [line.strip() for line in self.options_de.splitlines() if line.strip()]
+        labels = german if language == "de" and len(german) == len(self.option_list) else self.option_list
+        return list(zip(self.option_list, labels, strict=True))
+
+    def text_in(self, language: str) -> str:
+        return self.text_de if language == "de" and self.text_de else self.text
+
+    def asks(self, category: str) -> bool:
+        return not self.ask or self.ask == category
 
 
 class Referral(models.Model):

@@ -26,7 +26,7 @@ from . import answers, services
 from .branding import stylesheet
 from .devices import device_class
 from .emails import supported_language
-from .forms import AnswerForm, ImprovementForm, ReferralForm
+from .forms import AnswerForm, FollowUpForm, ImprovementForm, ReferralForm
 from .models import Branding, Category, Invitation, Response, ReviewOffer, token_hash
 
 logger = logging.getLogger(__name__)
@@ -215,10 +215,24 @@ def thanks(request, token: str, form_name: str = ""):
     editable = timezone.now() < response.editable_until()
     improvement_form = ImprovementForm()
     referral_form = ReferralForm()
+    language = _language(invitation)
+    questions = [q for q in program.questions.all() if q.asks(response.category)]
+    initial = {f"q{key}": value for key, value in response.follow_up.items()}
+    follow_up_form = FollowUpForm(questions=questions, language=language, initial=initial)
     done = request.GET.get("done", "")
     status = 200
     if request.method == "POST":
-        if form_name == "improve" and response.category == Category.PASSIVE:
+        if form_name == "questions" and questions:
+            with translation.override(language):
+                follow_up_form = FollowUpForm(request.POST, questions=questions, language=language)
+                valid = follow_up_form.is_valid()
+            if valid:
+                try:
+                    answers.response_follow_up_save(response=response, values=follow_up_form.answers())
+                except answers.AnswerClosed:
+                    return _status_page(request, invitation, "already_answered")
+                return redirect(reverse("surveys:thanks", args=[token]) + "?done=questions")
+        elif form_name == "improve" and response.category == Category.PASSIVE:
             improvement_form = ImprovementForm(request.POST)
             if improvement_form.is_valid():
                 answers.response_improvement_add(response=response, text=improvement_form.cleaned_data["improvement"])
@@ -242,6 +256,7 @@ def thanks(request, token: str, form_name: str = ""):
         "offer_review": offer_review,
         "improvement_form": improvement_form,
         "referral_form": referral_form,
+        "follow_up_form": follow_up_form if questions and editable else None,
         "done": done,
     }
     return _customer_page(request, invitation, "surveys/public/thanks.html", context, status=status)

@@ -15,7 +15,7 @@ from outbox.models import EmailStatus
 
 from . import cadence, selectors, services
 from .emails import survey_email
-from .forms import BrandingForm, ProgramForm
+from .forms import BrandingForm, ProgramForm, QuestionFormSet
 from .models import Branding, Program, SkipReason, Stream, Wave
 
 
@@ -46,7 +46,11 @@ def program_edit(request, pk: int | None = None):
 @roles(*ADMIN_ONLY)
 def program_detail(request, pk: int):
     program = get_object_or_404(Program, pk=pk)
-    context = {"program": program, "deliverability": selectors.program_deliverability(program, timezone.now())}
+    context = {
+        "program": program,
+        "deliverability": selectors.program_deliverability(program, timezone.now()),
+        "questions": list(program.questions.all()),
+    }
     if program.is_relationship:
         context["next_wave"] = cadence.next_wave(program)
         waves = list(program.waves.all()[:12])
@@ -58,6 +62,27 @@ def program_detail(request, pk: int):
             "-created_at"
         )[:50]
     return render(request, "surveys/program_detail.html", context)
+
+
+@roles(*ADMIN_ONLY)
+def program_questions(request, pk: int):
+    """Up to five follow-up questions, asked on the thank-you page to everyone or one category."""
+    program = get_object_or_404(Program, pk=pk)
+    formset = QuestionFormSet(request.POST or None, instance=program, prefix="questions")
+    if request.method == "POST" and formset.is_valid():
+        formset.save(commit=False)
+        for question in formset.deleted_objects:
+            question.delete()
+        kept = [f for f in formset.forms if f not in formset.deleted_forms and (f.instance.pk or f.has_changed())]
+        for position, form in enumerate(kept):
+            question = form.save(commit=False)
+            question.program, question.position = program, position
+            question.save()
+        texts = [q.text for q in program.questions.all()]
+        audit.record(request.user, "program.questions", program, after={"questions": texts})
+        messages.success(request, "Follow-up questions saved. Customers see them on the thank-you page.")
+        return redirect("surveys:program_detail", pk=pk)
+    return render(request, "surveys/program_questions.html", {"program": program, "formset": formset})
 
 
 @roles(*ADMIN_ONLY)

@@ -53,6 +53,8 @@ URL_KWARGS = {
     "surveys:thanks": lambda f: {"token": f["invitation"].token},
     "surveys:improve": lambda f: {"token": f["invitation"].token},
     "surveys:refer": lambda f: {"token": f["invitation"].token},
+    "surveys:questions": lambda f: {"token": f["invitation"].token},
+    "surveys:program_questions": lambda f: {"pk": f["program"].pk},
     "followups:task_detail": lambda f: {"pk": f["task"].pk},
     "followups:task_assign": lambda f: {"pk": f["task"].pk},
     "followups:task_outreach": lambda f: {"pk": f["task"].pk},
@@ -86,7 +88,7 @@ POST_ONLY = {
 PUBLIC = {
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "surveys:answer", "surveys:unsubscribe", "surveys:thanks", "surveys:improve", "surveys:refer",
-    "surveys:brand_css", "surveys:brand_logo",
+    "surveys:questions", "surveys:brand_css", "surveys:brand_logo",
 }  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
     "customers:import_list", "customers:import_detail", "customers:import_retry", "accounts:user_list",
@@ -101,6 +103,7 @@ EXPECTED_ADMIN_ONLY = {
     "surveys:branding", "surveys:program_preview_live", "integrations:webhook_list", "integrations:webhook_create",
     "integrations:webhook_detail", "integrations:webhook_edit", "integrations:webhook_test",
     "integrations:delivery_redeliver", "integrations:export_list", "integrations:export_download",
+    "surveys:program_questions",
 }  # fmt: skip
 
 

@@ -24,7 +24,7 @@ from insights.models import Alert, Theme
 from integrations import exporting, portability
 from integrations.models import ExportJob, ExportStatus, Subscription
 from outbox.models import MailEvent, OutgoingEmail
-from surveys.models import Branding, Event, Referral, Response, Stream
+from surveys.models import Branding, Event, Question, Referral, Response, Stream
 
 from .factories import InvitationFactory, submit_answer
 
@@ -97,6 +97,8 @@ def add_the_rest(admin, response):
     Subscription.objects.create(url="https://hooks.example.com/x", events=["task.created"], created_by=admin)
     AuditEntry.objects.create(actor=admin, actor_email=admin.email, action="demo.note", after={"x": 1}, ip="10.0.0.1")
     response.themes.add(Theme.objects.first())
+    question = Question.objects.create(program=response.program, kind="choice", text="Why?", options="A\nB")
+    Response.objects.filter(pk=response.pk).update(follow_up={str(question.pk): "B"})
 
 
 @pytest.fixture
