@@ -531,8 +531,7 @@ def follow_up_summary(qs: QuerySet[Response], stream: str) -> list[dict]:
             "question": q, "answered": 0, "texts": [],
             "rows": {o: dict.fromkeys(categories, 0) for o in options},
         }  # fmt: skip
-    answered = qs.exclude(follow_up={}).filter(program__questions__isnull=False).distinct()
-    rows = answered.order_by("-submitted_at").values_list("program_id", "category", "follow_up")
+    rows = qs.exclude(follow_up={}).order_by("-submitted_at").values_list("program_id", "category", "follow_up")
     for program_id, category, values in rows.iterator(chunk_size=2000):
         for key, value in values.items():
             entry = summary.get(int(key)) if str(key).isdigit() else None

@@ -471,6 +471,10 @@ class Response(models.Model):
             models.Index(fields=["account", "submitted_at"]),
             models.Index(fields=["updated_at"], condition=models.Q(routed_at__isnull=True), name="response_unrouted"),
             models.Index(fields=["updated_at"], name="response_updated"),  # changes the rollups re-read
+            # The insights page's follow-up answers: the few responses that have them, not a scan of all.
+            models.Index(
+                fields=["stream", "submitted_at"], condition=~models.Q(follow_up={}), name="response_follow_up"
+            ),
         ]
 
     def __str__(self) -> str:

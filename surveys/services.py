@@ -87,10 +87,7 @@ def wave_create(
             plan = windows.WavePlan(program, eligible.count(), max(scheduled_at, now))
             contacts = eligible.select_related("account").only("pk", "account_id", "timezone", "account__region")
             invitations = (
-                Invitation(
-                    wave=wave,
-                    **invitation_fields(program, contact, plan.send_at(index, contact_zone(program, contact))),
-                )
+                Invitation(wave=wave, **invitation_fields(program, contact, plan.send_at(index, program, contact)))
                 for index, contact in enumerate(contacts.order_by("pk").iterator(chunk_size=2000))
             )
             created = 0
@@ -257,7 +254,7 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     mailer = SurveyMailer()
-    caps = Throttle(now)
+    caps = Throttle(now, zone_of=contact_zone)
     total = 0
     while True:
         with transaction.atomic():
@@ -275,7 +272,7 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
                 if reason:
                     invitation.skipped_reason = reason
                     skipped.append(invitation)
-                elif until := caps.defer_until(invitation, contact_zone(invitation.program, invitation.contact)):
+                elif until := caps.defer_until(invitation):
                     defer(invitation, until)  # over a cap: later, never dropped
                     deferred.append(invitation)
                 else:

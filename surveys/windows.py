@@ -86,8 +86,9 @@ class WavePlan:
         self.days = math.ceil(total / self.per_day) if total else 0
         self.immediate = not program.has_window and self.days <= 1
 
-    def send_at(self, index: int, zone: zoneinfo.ZoneInfo) -> datetime:
+    def send_at(self, index: int, program, contact) -> datetime:
         if self.immediate:
-            return self.start
+            return self.start  # the common case costs nothing per contact
+        zone = recipient_zone(contact.timezone, contact.account.region, program.timezone)
         day, position = divmod(index, self.per_day)
-        return slot(self.program, zone, self.start, day, position / self.per_day)
+        return slot(program, zone, self.start, day, position / self.per_day)

@@ -134,7 +134,7 @@ def test_answers_are_on_the_insights_page_in_the_export_and_the_api(client, admi
     page = client.get(reverse("insights:dashboard") + "?stream=relationship&period=year")
     entries = {e["question"].text: e for e in page.context["follow_up"]}
     assert entries["What went wrong first?"]["rows"][:2] == [("Speed", [2, 0, 0], 2), ("Support", [0, 0, 0], 0)]
-    assert dict((o, total) for o, _c, total in entries["How easy was setup?"]["rows"]) == {
+    assert {o: total for o, _c, total in entries["How easy was setup?"]["rows"]} == {
         "1": 0, "2": 1, "3": 2, "4": 0, "5": 1,
     }  # fmt: skip
     assert entries["How easy was setup?"]["rows"][4][1] == [0, 0, 1]  # the promoter's 5
