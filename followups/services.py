@@ -18,6 +18,7 @@ from config.events import publish
 from outbox.models import OutgoingEmail
 from outbox.services import email_from_templates, emails_queue_and_send
 from surveys.answers import batch_memo
+from surveys.links import is_anonymous
 from surveys.models import Category, Invitation, Response
 from surveys.services import in_window, invitation_fields
 
@@ -90,8 +91,8 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
     Runs inside the transaction that saves the response. The partial unique constraint (one open
     task per response and queue) makes a second routing of the same answer a no-op.
     """
-    if previous_category == response.category:
-        return []
+    if previous_category == response.category or is_anonymous(response):
+        return []  # an anonymous answer from a shared link: nobody to call back
     now = timezone.now()
     if previous_category:
         for task in response.tasks.open().filter(queue__in=QUEUES_BY_CATEGORY[previous_category]):

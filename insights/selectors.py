@@ -14,7 +14,7 @@ from accounts import scoping
 from accounts.models import Team, User
 from customers.models import Segment
 from outbox.models import EmailStatus
-from surveys.models import Category, LatestAnswer, Response, Stream, category_for
+from surveys.models import Category, LatestAnswer, Response, Stream, Via, category_for
 
 from .nps import Score, display
 
@@ -22,6 +22,7 @@ DIMENSIONS = {
     "segment": "Segment", "plan_tier": "Plan tier", "industry": "Industry", "company_size": "Company size",
     "region": "Region", "arr_tier": "ARR tier", "csm": "CSM", "team": "Team", "cohort": "Cohort",
     "product_line": "Product line", "touchpoint": "Touchpoint", "channel": "Channel", "agent": "Agent",
+    "via": "Survey channel",
 }  # fmt: skip
 TRANSACTIONAL_ONLY = {"touchpoint", "channel", "agent"}
 SCORE_COUNTS = {
@@ -231,6 +232,8 @@ def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, 
         names = {str(t.pk): t.name for t in Team.objects.all()}
     elif dimension == "segment":
         names = dict(Segment.choices)
+    elif dimension == "via":
+        names = dict(Via.choices)
     return [(value, str(names.get(value, value) or "(none)"), score) for value, score in scores.items()]
 
 

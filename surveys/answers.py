@@ -52,7 +52,7 @@ class SubmitResult:
 # What the POST of an answer reads, and nothing more: one indexed query, compiled once.
 ANSWER_COLUMNS = (
     (Invitation, ("id", "program", "stream", "wave", "contact", "account", "responded_at", "expires_at", "properties",
-                    "is_test")),
+                    "is_test", "via")),
     (Contact, ("id", "unsubscribed_at", "locale")),
     (Account, ("id", "segment", "plan_tier", "industry", "employee_count", "arr", "region", "product_line", "csm",
                "team", "customer_since")),
@@ -130,6 +130,7 @@ def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
         "touchpoint": str(properties.get("touchpoint", ""))[:64],
         "channel": str(properties.get("channel", ""))[:64],
         "agent": str(properties.get("agent", ""))[:200],
+        "via": invitation.via,
     }
 
 

@@ -35,6 +35,14 @@ class Stream(models.TextChoices):
     TRANSACTIONAL = "transactional", "Transactional"
 
 
+class Via(models.TextChoices):
+    """How the survey reached the customer: a dimension of every figure (streams stay separate)."""
+
+    EMAIL = "email", "Email"
+    LINK = "link", "Shared link"
+    IN_APP = "in_app", "In-app"
+
+
 class Cadence(models.IntegerChoices):
     QUARTERLY = 3, "Quarterly"
     EVERY_4_MONTHS = 4, "Every 4 months"
@@ -128,6 +136,8 @@ class Program(models.Model):
         help_text="For a new sending domain: at most this many surveys from it on its first day, doubling each day. "
         "Empty: no warm-up.",
     )
+    # A public link (and its QR code) anyone may answer from: events, kiosks, support signatures.
+    share_token = models.CharField(max_length=43, null=True, blank=True, unique=True, editable=False)
     # Transactional trigger
     event_types = models.JSONField(default=list, blank=True)
     delay_minutes = models.PositiveIntegerField(default=60, help_text="How long after the event to send.")
@@ -258,7 +268,8 @@ class Wave(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def due(self, now: datetime) -> InvitationQuerySet:
-        return self.filter(email__isnull=True, skipped_reason="", send_at__lte=now)
+        """Emailed invitations whose send time has come (a shared link's answers are never emailed)."""
+        return self.filter(email__isnull=True, skipped_reason="", send_at__lte=now, via=Via.EMAIL)
 
 
 class Invitation(models.Model):
@@ -272,6 +283,7 @@ class Invitation(models.Model):
     account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="invitations")
     properties = models.JSONField(default=dict, blank=True, help_text="The event's touchpoint, channel, agent …")
     is_test = models.BooleanField(default=False, help_text='A staff member\'s "Send a test to me".')
+    via = models.CharField("survey channel", max_length=16, choices=Via.choices, default=Via.EMAIL)
     # The link token is never stored: nonce + SECRET_KEY derive it, and its hash finds the row.
     token_nonce = models.CharField(max_length=32, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -437,6 +449,7 @@ class Response(models.Model):
         max_length=16, blank=True, help_text="Where an imported answer came from (delighted, csv); empty: asked here."
     )
     source_id = models.CharField(max_length=200, blank=True, help_text="Its id there: a re-import changes nothing.")
+    via = models.CharField("survey channel", max_length=16, choices=Via.choices, default=Via.EMAIL)
     follow_up = models.JSONField(
         default=dict, blank=True, help_text="Answers to the program's follow-up questions: {question id: answer}."
     )

@@ -7,8 +7,10 @@ status (404 unknown, 410 closed, 429 too many attempts), never a 500 and never m
 import logging
 import zoneinfo
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,12 +24,12 @@ from accounts.permissions import public
 from config.clientip import client_ip
 from config.ratelimit import over_limit
 
-from . import answers, services
+from . import answers, links, services
 from .branding import stylesheet
 from .devices import device_class
 from .emails import supported_language
 from .forms import AnswerForm, FollowUpForm, ImprovementForm, ReferralForm
-from .models import Branding, Category, Invitation, Response, ReviewOffer, token_hash
+from .models import Branding, Category, Invitation, Response, ReviewOffer, Via, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +198,61 @@ def answer(request, token: str):
     return _customer_page(request, invitation, "surveys/public/answer.html", context, status=status)
 
 
+@public
+@require_http_methods(["GET", "POST"])
+def shared(request, token: str):
+    """A program's shared link: the same question for anyone (anonymous), or for the contact a signed
+    `c` parameter names. A GET records nothing; each POST is one answer in the link channel."""
+    ip = client_ip(request)
+    limits = [(f"link-ip:{ip}", settings.LINK_RATE_PER_IP)] if request.method == "POST" else []
+    limits.append((f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP))
+    try:
+        limited = over_limit(limits)
+    except Exception:  # noqa: BLE001 - the cache is down: an answer matters more than a limit
+        logger.warning("Rate limits not counted on a shared link, the cache is unavailable.", exc_info=True)
+        limited = False
+    if limited:
+        return _status_page(request, None, "rate_limited", status=429)
+    program = links.program_for_link(token)
+    if program is None:
+        return _status_page(request, None, "link_invalid", status=404)
+    contact = None
+    if identity := request.GET.get("c", ""):
+        try:
+            contact = links.contact_from_identity(program, identity)
+        except signing.BadSignature:
+            contact = None
+        if contact is None:  # forged, altered, another program's, or a contact since removed
+            return _status_page(request, None, "link_invalid", status=404)
+    viewer = Invitation(program=program, contact=contact) if contact else None  # the contact's language
+    form = AnswerForm(request.POST or None, initial={"score": _score_from_link(request.GET.get("score", ""))})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            invitation, _result = links.link_answer(
+                program=program,
+                contact=contact,
+                score=form.cleaned_data["score"],
+                reason=form.cleaned_data["reason"],
+                device_class=device_class(request.headers.get("User-Agent", "")),
+                language=supported_language(contact.locale if contact else translation.get_language()),
+            )
+            thanks = reverse("surveys:thanks", args=[invitation.token])
+            if request.GET.get("kiosk") == "1":
+                thanks += "?" + urlencode({"kiosk": token})
+            return HttpResponseRedirect(thanks)
+        status = 400
+    context = {
+        "form": form,
+        "program": program,
+        "selected": _score_from_link(str(form["score"].value() or "")),
+        "scale": range(11),
+        "response": None,
+        "shared": True,
+    }
+    return _customer_page(request, viewer, "surveys/public/answer.html", context, status=status)
+
+
 def _score_from_link(value: str) -> int | None:
     # isdigit() alone accepts "²" and other digits int() refuses: ASCII only.
     return int(value) if value.isascii() and value.isdigit() and 0 <= int(value) <= 10 else None
@@ -248,10 +305,20 @@ def thanks(request, token: str, form_name: str = ""):
     offer_review = bool(program.review_url) and (
         program.review_offer == ReviewOffer.EVERYONE or response.category == Category.PROMOTER
     )
+    shared = invitation.via == Via.LINK
+    kiosk = request.GET.get("kiosk", "")
+    kiosk_next = (
+        reverse("surveys:shared", args=[program.share_token]) + "?kiosk=1"
+        if shared and kiosk and program.share_token and kiosk == program.share_token
+        else ""
+    )
     context = {
         "response": response,
         "program": program,
         "editable": editable,
+        "shared": shared,
+        "anonymous": links.is_anonymous(invitation),
+        "kiosk_next": kiosk_next,
         **_promise(response),
         "offer_review": offer_review,
         "improvement_form": improvement_form,

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -13,7 +14,7 @@ from config.csp import email_html
 from config.inputs import whole_number
 from outbox.models import EmailStatus
 
-from . import cadence, selectors, services
+from . import cadence, links, selectors, services
 from .emails import survey_email
 from .forms import BrandingForm, ProgramForm, QuestionFormSet
 from .models import Branding, Program, SkipReason, Stream, Wave
@@ -50,6 +51,9 @@ def program_detail(request, pk: int):
         "program": program,
         "deliverability": selectors.program_deliverability(program, timezone.now()),
         "questions": list(program.questions.all()),
+        "shared_url": request.build_absolute_uri(reverse("surveys:shared", args=[program.share_token]))
+        if program.share_token
+        else "",
     }
     if program.is_relationship:
         context["next_wave"] = cadence.next_wave(program)
@@ -83,6 +87,34 @@ def program_questions(request, pk: int):
         messages.success(request, "Follow-up questions saved. Customers see them on the thank-you page.")
         return redirect("surveys:program_detail", pk=pk)
     return render(request, "surveys/program_questions.html", {"program": program, "formset": formset})
+
+
+@roles(*ADMIN_ONLY)
+@require_POST
+def program_share_link(request, pk: int):
+    """Turn the program's shared link on (a new one: the old stops working) or off."""
+    program = get_object_or_404(Program, pk=pk)
+    if request.POST.get("action") == "off":
+        links.share_link_disable(program)
+        audit.record(request.user, "program.link_off", program)
+        messages.success(request, "The shared link is off; it now shows “link not valid”.")
+    else:
+        links.share_link_enable(program)
+        audit.record(request.user, "program.link_on", program)
+        messages.success(request, "The shared link is ready. Answers from it are counted in the “Shared link” channel.")
+    return redirect("surveys:program_detail", pk=pk)
+
+
+@roles(*ADMIN_ONLY)
+def program_share_qr(request, pk: int):
+    program = get_object_or_404(Program, pk=pk)
+    if not program.share_token:
+        raise Http404("The program has no shared link.")
+    url = request.build_absolute_uri(reverse("surveys:shared", args=[program.share_token]))
+    response = HttpResponse(links.qr_svg(url), content_type="image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="rebound-link-{program.pk}.svg"'
+    return response
 
 
 @roles(*ADMIN_ONLY)

@@ -55,6 +55,9 @@ URL_KWARGS = {
     "surveys:refer": lambda f: {"token": f["invitation"].token},
     "surveys:questions": lambda f: {"token": f["invitation"].token},
     "surveys:program_questions": lambda f: {"pk": f["program"].pk},
+    "surveys:program_share_link": lambda f: {"pk": f["program"].pk},
+    "surveys:program_share_qr": lambda f: {"pk": f["program"].pk},
+    "surveys:shared": lambda f: {"token": f["program"].share_token},
     "followups:task_detail": lambda f: {"pk": f["task"].pk},
     "followups:task_assign": lambda f: {"pk": f["task"].pk},
     "followups:task_outreach": lambda f: {"pk": f["task"].pk},
@@ -82,13 +85,13 @@ POST_ONLY = {
     "surveys:program_preview_live", "integrations:webhook_test", "integrations:delivery_redeliver",
     "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
     "followups:digest_toggle", "customers:import_retry", "accounts:user_two_factor_reset", "accounts:lockout_reset",
-    "customers:contact_unsubscribe", "two_factor_disable",
+    "customers:contact_unsubscribe", "two_factor_disable", "surveys:program_share_link",
 }  # fmt: skip
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
 PUBLIC = {
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "surveys:answer", "surveys:unsubscribe", "surveys:thanks", "surveys:improve", "surveys:refer",
-    "surveys:questions", "surveys:brand_css", "surveys:brand_logo",
+    "surveys:questions", "surveys:shared", "surveys:brand_css", "surveys:brand_logo",
 }  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
     "customers:import_list", "customers:import_detail", "customers:import_retry", "accounts:user_list",
@@ -103,7 +106,7 @@ EXPECTED_ADMIN_ONLY = {
     "surveys:branding", "surveys:program_preview_live", "integrations:webhook_list", "integrations:webhook_create",
     "integrations:webhook_detail", "integrations:webhook_edit", "integrations:webhook_test",
     "integrations:delivery_redeliver", "integrations:export_list", "integrations:export_download",
-    "surveys:program_questions",
+    "surveys:program_questions", "surveys:program_share_link", "surveys:program_share_qr",
 }  # fmt: skip
 
 
@@ -134,7 +137,7 @@ def objects(account, contact, csm, team, admin_user, settings):
     settings.EMAIL_BACKEND = "outbox.backends.OutboxBackend"
     job = ImportJob.objects.create(kind="accounts", file="imports/x.csv", filename="x.csv")
     email = CaughtEmail.objects.create(subject="Hi", from_email="a@example.com", to="b@example.com")
-    program = ProgramFactory()
+    program = ProgramFactory(share_token="permissions-test-shared-link")
     wave = Wave.objects.create(program=program, period="2026-Q4", scheduled_at=timezone.now())
     invitation = InvitationFactory(program=program, contact=contact, wave=wave)
     api_token, _key = api_token_create(user=admin_user, name="test")

@@ -224,6 +224,8 @@ ANSWER_RATE_PER_TOKEN = env.rate("ANSWER_RATE_PER_TOKEN", "10/m")
 API_RATE_PER_TOKEN = env.rate("API_RATE_PER_TOKEN", "600/m")
 ANSWER_RATE_PER_IP = env.rate("ANSWER_RATE_PER_IP", "60/m")
 PUBLIC_RATE_PER_IP = env.rate("PUBLIC_RATE_PER_IP", "120/m")
+# Answers from a program's shared link, per client address (a kiosk answers many from one address).
+LINK_RATE_PER_IP = env.rate("LINK_RATE_PER_IP", "120/h")
 # Counting is exact on Redis (atomic increments); the embedded file cache is close enough for one
 # machine in development.
 
