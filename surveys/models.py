@@ -138,6 +138,12 @@ class Program(models.Model):
     )
     # A public link (and its QR code) anyone may answer from: events, kiosks, support signatures.
     share_token = models.CharField(max_length=43, null=True, blank=True, unique=True, editable=False)
+    # The in-app widget (surveys.widget): the host's backend signs its users with this secret.
+    widget_secret = models.CharField(max_length=80, blank=True, editable=False)
+    widget_origins = models.TextField(
+        "widget origins", blank=True, help_text="The sites that embed the widget, one origin per line "
+        "(https://app.example.com). Others may not call it from a browser.",
+    )  # fmt: skip
     # Transactional trigger
     event_types = models.JSONField(default=list, blank=True)
     delay_minutes = models.PositiveIntegerField(default=60, help_text="How long after the event to send.")

@@ -4,9 +4,12 @@ No login: the token in the link is the only key. Anything wrong is a friendly pa
 status (404 unknown, 410 closed, 429 too many attempts), never a 500 and never more detail.
 """
 
+import json
 import logging
+import time
 import zoneinfo
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -24,12 +27,12 @@ from accounts.permissions import public
 from config.clientip import client_ip
 from config.ratelimit import over_limit
 
-from . import answers, links, services
+from . import answers, links, services, widget
 from .branding import stylesheet
 from .devices import device_class
 from .emails import supported_language
 from .forms import AnswerForm, FollowUpForm, ImprovementForm, ReferralForm
-from .models import Branding, Category, Invitation, Response, ReviewOffer, Via, token_hash
+from .models import Branding, Category, Invitation, Program, Response, ReviewOffer, Via, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -368,3 +371,123 @@ def brand_logo(request, version: str):
     response["Cache-Control"] = _YEAR
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# The in-app widget (surveys.widget): a script, two JSON calls from the host's pages, and a demo host.
+
+
+def _json_body(request) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _cors(response, request, program: Program):
+    """Let the program's listed origins read the answer (no cookies are ever involved)."""
+    origin = request.headers.get("Origin", "")
+    if origin and origin.rstrip("/") in widget.allowed_origins(program):
+        response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    return response
+
+
+@public
+@require_http_methods(["GET", "HEAD"])
+def widget_js(request):
+    path = Path(settings.BASE_DIR) / "static" / "widget" / "rebound.js"
+    response = HttpResponse(path.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # loaded by the host's pages
+    return response
+
+
+@public
+@csrf_exempt  # no cookie is read or set: the host's HMAC signature is the credential
+@require_http_methods(["POST"])
+def widget_ask(request):
+    if _rate_limited(request, "widget"):
+        return JsonResponse({"show": False, "error": "rate_limited"}, status=429)
+    data = _json_body(request)
+    try:
+        program = widget.program_for(data.get("program"))
+        widget.verify(program, str(data.get("user") or ""), data.get("ts"), str(data.get("sig") or ""))
+    except widget.WidgetRefused:
+        return JsonResponse({"show": False, "error": "refused"}, status=403)
+    contact = widget.contact_for(str(data["user"]))
+    result = widget.ask(program, contact)
+    body: dict = {"show": result.show}
+    if result.show:
+        language = supported_language(contact.locale)
+        with translation.override(language):
+            body.update(
+                token=result.token,
+                language=language,
+                question=program.question_text,
+                reason_prompt=program.reason_prompt_text,
+                low=str(gettext_lazy("0 – Not at all likely")),
+                high=str(gettext_lazy("10 – Extremely likely")),
+                send=str(gettext_lazy("Send")),
+                close=str(gettext_lazy("Close")),
+                thanks=str(gettext_lazy("Thank you for your answer")),
+                error=str(gettext_lazy("Please check your answer.")),
+            )
+    return _cors(JsonResponse(body), request, program)
+
+
+@public
+@csrf_exempt  # the unguessable token of the widget's question is the credential
+@require_http_methods(["POST"])
+def widget_answer(request):
+    data = _json_body(request)
+    token = str(data.get("token") or "")
+    if _rate_limited(request, token):
+        return JsonResponse({"saved": False, "error": "rate_limited"}, status=429)
+    invitation = answers.invitation_for_answer(token)
+    if invitation is None or invitation.via != Via.IN_APP:
+        return JsonResponse({"saved": False, "error": "not_found"}, status=404)
+    form = AnswerForm({"score": data.get("score"), "reason": data.get("reason") or ""})
+    if not form.is_valid():
+        return _cors(JsonResponse({"saved": False, "errors": form.errors.get_json_data()}, status=400), request,
+                     invitation.program)  # fmt: skip
+    try:
+        answers.response_submit(
+            invitation=invitation,
+            score=form.cleaned_data["score"],
+            reason=form.cleaned_data["reason"],
+            device_class=device_class(request.headers.get("User-Agent", "")),
+            language=supported_language(invitation.contact.locale),
+        )
+    except answers.AnswerClosed:
+        return _cors(JsonResponse({"saved": False, "error": "closed"}, status=409), request, invitation.program)
+    return _cors(JsonResponse({"saved": True}), request, invitation.program)
+
+
+@public
+@require_http_methods(["GET"])
+def widget_demo(request):
+    """A pretend SaaS product with the widget embedded, signed for one of its users (WIDGET_DEMO only)."""
+    if not settings.WIDGET_DEMO:
+        return _status_page(request, None, "link_invalid", status=404)
+    program = Program.objects.filter(stream="relationship", is_active=True).exclude(widget_secret="").first()
+    if program is None:
+        program = Program.objects.filter(stream="relationship", is_active=True).first()
+        if program is None:
+            return _status_page(request, None, "link_invalid", status=404)
+        widget.secret_create(program)
+    email = request.GET.get("user", "")
+    contact = widget.contact_for(email) if email else None
+    if contact is None:
+        contact = (
+            widget.Contact.objects.filter(account__is_test=False, unsubscribed_at__isnull=True).order_by("pk").first()
+        )
+    ts = int(time.time())
+    user = contact.email if contact else ""
+    context = {
+        "program": program,
+        "user": user,
+        "ts": ts,
+        "sig": widget.signature(program.widget_secret, program.pk, user, ts),
+    }
+    return render(request, "surveys/widget_demo.html", context)

@@ -1,5 +1,7 @@
 """Staff pages for programs and waves (the customers' pages are in public_views.py)."""
 
+import re
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +16,7 @@ from config.csp import email_html
 from config.inputs import whole_number
 from outbox.models import EmailStatus
 
-from . import cadence, links, selectors, services
+from . import cadence, links, selectors, services, widget
 from .emails import survey_email
 from .forms import BrandingForm, ProgramForm, QuestionFormSet
 from .models import Branding, Program, SkipReason, Stream, Wave
@@ -103,6 +105,27 @@ def program_share_link(request, pk: int):
         audit.record(request.user, "program.link_on", program)
         messages.success(request, "The shared link is ready. Answers from it are counted in the “Shared link” channel.")
     return redirect("surveys:program_detail", pk=pk)
+
+
+@roles(*ADMIN_ONLY)
+@require_POST
+def program_widget(request, pk: int):
+    """The in-app widget: a new secret (the host's backend signs its users with it), or its origins."""
+    program = get_object_or_404(Program, pk=pk)
+    if request.POST.get("action") == "secret":
+        widget.secret_create(program)
+        audit.record(request.user, "program.widget_secret", program)
+        messages.success(request, "A new widget secret: give it to your product's backend (the old one stops working).")
+    else:
+        origins = [o.strip().rstrip("/") for o in request.POST.get("origins", "").split() if o.strip()]
+        bad = [o for o in origins if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", o)]
+        if bad:
+            messages.error(request, f"Not an origin (scheme://host[:port]): {', '.join(bad)}")
+        else:
+            Program.objects.filter(pk=pk).update(widget_origins="\n".join(origins))
+            audit.record(request.user, "program.widget_origins", program, after={"origins": origins})
+            messages.success(request, "Widget origins saved.")
+    return redirect(reverse("surveys:program_detail", args=[pk]) + "#widget")
 
 
 @roles(*ADMIN_ONLY)

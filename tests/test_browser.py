@@ -336,3 +336,34 @@ def test_every_role_walks_its_pages_accessibly_on_desktop_and_phone(browser_serv
     _screenshot(page, "customer-answer-390")
     assert problems == [], "\n".join(problems)
     assert errors == []
+
+
+def test_the_in_app_widget_asks_in_a_host_page_and_the_answer_is_routed(browser_server, settings, page):
+    """The demo host app embeds the widget for a signed user: answer → response in the in_app channel →
+    the Detractor's recovery task. No cookie, no inline code, nothing from another server."""
+    from followups.models import Task
+    from surveys import widget
+    from surveys.answers import responses_route_pending
+    from surveys.models import Response
+
+    settings.WIDGET_DEMO = True
+    program = ProgramFactory(product_name="Acme Cloud")
+    widget.secret_create(program)
+    contact = ContactFactory(email="ada@customer.example.com", name="Ada Lovelace")
+    calls = []
+    page.on("request", lambda r: calls.append(r) if "/widget/v1/" in r.url else None)
+    page.goto(f"{browser_server.url}/widget/demo/?user={contact.email}")
+    panel = page.locator("[data-rebound-widget] section[role=dialog]")
+    panel.wait_for()
+    assert "How likely are you to recommend Acme Cloud" in panel.locator("h2").inner_text()
+    panel.locator("button[data-score='3']").click()
+    assert panel.locator("button[data-score='3']").get_attribute("aria-pressed") == "true"
+    panel.locator("textarea").fill("Exports <b>time out</b>")
+    panel.locator("button.send").click()
+    panel.get_by_text("Thank you for your answer").wait_for()
+    assert [c.url.rsplit("/", 1)[1] for c in calls] == ["rebound.js", "ask", "answer"]
+    assert all("cookie" not in c.all_headers() for c in calls[1:])  # the widget's calls carry no cookie
+    response = Response.objects.get()
+    assert (response.via, response.score, response.reason) == ("in_app", 3, "Exports <b>time out</b>")
+    responses_route_pending()
+    assert Task.objects.get(response=response).queue == "recovery"

@@ -58,6 +58,7 @@ URL_KWARGS = {
     "surveys:program_share_link": lambda f: {"pk": f["program"].pk},
     "surveys:program_share_qr": lambda f: {"pk": f["program"].pk},
     "surveys:shared": lambda f: {"token": f["program"].share_token},
+    "surveys:program_widget": lambda f: {"pk": f["program"].pk},
     "followups:task_detail": lambda f: {"pk": f["task"].pk},
     "followups:task_assign": lambda f: {"pk": f["task"].pk},
     "followups:task_outreach": lambda f: {"pk": f["task"].pk},
@@ -85,13 +86,14 @@ POST_ONLY = {
     "surveys:program_preview_live", "integrations:webhook_test", "integrations:delivery_redeliver",
     "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
     "followups:digest_toggle", "customers:import_retry", "accounts:user_two_factor_reset", "accounts:lockout_reset",
-    "customers:contact_unsubscribe", "two_factor_disable", "surveys:program_share_link",
+    "customers:contact_unsubscribe", "two_factor_disable", "surveys:program_share_link", "surveys:program_widget",
 }  # fmt: skip
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
 PUBLIC = {
     "login", "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "surveys:answer", "surveys:unsubscribe", "surveys:thanks", "surveys:improve", "surveys:refer",
-    "surveys:questions", "surveys:shared", "surveys:brand_css", "surveys:brand_logo",
+    "surveys:questions", "surveys:shared", "surveys:brand_css", "surveys:widget_js", "surveys:widget_ask",
+    "surveys:widget_answer", "surveys:widget_demo", "surveys:brand_logo",
 }  # fmt: skip
 EXPECTED_ADMIN_ONLY = {
     "customers:import_list", "customers:import_detail", "customers:import_retry", "accounts:user_list",
@@ -106,7 +108,7 @@ EXPECTED_ADMIN_ONLY = {
     "surveys:branding", "surveys:program_preview_live", "integrations:webhook_list", "integrations:webhook_create",
     "integrations:webhook_detail", "integrations:webhook_edit", "integrations:webhook_test",
     "integrations:delivery_redeliver", "integrations:export_list", "integrations:export_download",
-    "surveys:program_questions", "surveys:program_share_link", "surveys:program_share_qr",
+    "surveys:program_questions", "surveys:program_share_link", "surveys:program_share_qr", "surveys:program_widget",
 }  # fmt: skip
 
 

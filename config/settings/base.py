@@ -226,6 +226,8 @@ ANSWER_RATE_PER_IP = env.rate("ANSWER_RATE_PER_IP", "60/m")
 PUBLIC_RATE_PER_IP = env.rate("PUBLIC_RATE_PER_IP", "120/m")
 # Answers from a program's shared link, per client address (a kiosk answers many from one address).
 LINK_RATE_PER_IP = env.rate("LINK_RATE_PER_IP", "120/h")
+# /widget/demo/: a pretend host app with the in-app widget embedded (on in development only).
+WIDGET_DEMO = env.boolean("WIDGET_DEMO", False)
 # Counting is exact on Redis (atomic increments); the embedded file cache is close enough for one
 # machine in development.
 
