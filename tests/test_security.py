@@ -204,16 +204,16 @@ def test_the_audit_trail_is_append_only_and_pruned_after_its_retention(admin_use
 @pytest.fixture
 def answered(db, contact, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    contact.name, contact.title, contact.properties = "Ada Lovelace", "CTO", {"phone": "+44 1"}
+    contact.name, contact.title, contact.properties = "Qwyzz Lovelace", "CTO", {"phone": "+44 1"}
     contact.save()
     program = ProgramFactory()
     response = submit_answer(
-        invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Ada here: too slow"
+        invitation=InvitationFactory(program=program, contact=contact), score=3, reason="Qwyzz here: too slow"
     ).response
     Referral.objects.create(response=response, name="Charles", email="charles@example.com")
     task = response.tasks.get()
-    TaskEvent.objects.create(task=task, kind="note", text="Ada said call her on +44 1")
-    OutgoingEmail.objects.create(key="x", kind="loop", to=contact.email, subject="Hi Ada", body_text="Dear Ada")
+    TaskEvent.objects.create(task=task, kind="note", text="Qwyzz said call her on +44 1")
+    OutgoingEmail.objects.create(key="x", kind="loop", to=contact.email, subject="Hi Qwyzz", body_text="Dear Qwyzz")
     return response
 
 
@@ -231,13 +231,13 @@ def test_erasing_a_contact_removes_their_data_and_keeps_the_figures(client, admi
     assert answered.reason == ""
     assert Response.objects.filter(pk=answered.pk).values("score", "category", "segment", "team_id").get() == before
     assert not Referral.objects.exists()
-    assert not TaskEvent.objects.filter(text__contains="Ada").exists()
-    assert not OutgoingEmail.objects.filter(body_text__contains="Ada").exists()
+    assert not TaskEvent.objects.filter(text__contains="Qwyzz").exists()
+    assert not OutgoingEmail.objects.filter(body_text__contains="Qwyzz").exists()
     assert Task.objects.filter(response=answered).exists()
     entry = AuditEntry.objects.get(action="contact.erase")
-    assert "Ada" not in json.dumps([entry.target_label, entry.before, entry.after])
+    assert "Qwyzz" not in json.dumps([entry.target_label, entry.before, entry.after])
     page = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
-    assert "Erased contact" in page and "Ada" not in page
+    assert "Erased contact" in page and "Qwyzz" not in page
 
 
 @pytest.mark.django_db
