@@ -22,6 +22,7 @@ from customers.models import Account, Contact
 
 from .answers import SubmitResult, response_submit
 from .models import Invitation, Program, Via
+from .services import invitation_fields
 
 ANONYMOUS_ACCOUNT_EXTERNAL_ID = "rebound-anonymous"
 ANONYMOUS_EMAIL = "anonymous@rebound.invalid"  # .invalid: never deliverable (RFC 2606)
@@ -81,8 +82,6 @@ def link_answer(
     """Record an answer from the shared link: an invitation in the link channel (never emailed), and
     its response. Anonymous without a contact."""
     contact = contact or anonymous_contact()
-    from .services import invitation_fields
-
     with transaction.atomic():
         invitation = Invitation.objects.create(via=Via.LINK, **invitation_fields(program, contact, timezone.now()))
         invitation.contact, invitation.account = contact, contact.account

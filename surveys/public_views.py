@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import public
 from config.clientip import client_ip
 from config.ratelimit import over_limit
+from customers.models import Contact
 
 from . import answers, links, services, widget
 from .branding import stylesheet
@@ -123,11 +124,21 @@ def _rate_limited(request, token: str) -> bool:
         ]
     else:
         limits = [(f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP)]
+    return _over(limits)
+
+
+def _over(limits: list[tuple[str, str]]) -> bool:
+    """Count the limits (one cache round trip); True if any is over. Fails open: with the cache down,
+    an answer matters more than a limit."""
     try:
         return over_limit(limits)
-    except Exception as exc:  # noqa: BLE001 - the cache is down: an answer matters more than a limit
+    except Exception as exc:  # noqa: BLE001 - any cache failure
         logger.warning("Rate limits not counted, the cache is unavailable (%s: %s).", type(exc).__name__, exc)
         return False
+
+
+def _device(request) -> str:
+    return device_class(request.headers.get("User-Agent", ""))
 
 
 def _open_invitation(request, token: str, lookup=None) -> tuple[Invitation | None, HttpResponse | None]:
@@ -174,7 +185,7 @@ def answer(request, token: str):
                     invitation=invitation,
                     score=form.cleaned_data["score"],
                     reason=form.cleaned_data["reason"],
-                    device_class=device_class(request.headers.get("User-Agent", "")),
+                    device_class=_device(request),
                     language=supported_language(invitation.contact.locale),
                 )
             except answers.AnswerClosed:
@@ -208,13 +219,7 @@ def shared(request, token: str):
     `c` parameter names. A GET records nothing; each POST is one answer in the link channel."""
     ip = client_ip(request)
     limits = [(f"link-ip:{ip}", settings.LINK_RATE_PER_IP)] if request.method == "POST" else []
-    limits.append((f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP))
-    try:
-        limited = over_limit(limits)
-    except Exception:  # noqa: BLE001 - the cache is down: an answer matters more than a limit
-        logger.warning("Rate limits not counted on a shared link, the cache is unavailable.", exc_info=True)
-        limited = False
-    if limited:
+    if _over([*limits, (f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP)]):
         return _status_page(request, None, "rate_limited", status=429)
     program = links.program_for_link(token)
     if program is None:
@@ -237,7 +242,7 @@ def shared(request, token: str):
                 contact=contact,
                 score=form.cleaned_data["score"],
                 reason=form.cleaned_data["reason"],
-                device_class=device_class(request.headers.get("User-Agent", "")),
+                device_class=_device(request),
                 language=supported_language(contact.locale if contact else translation.get_language()),
             )
             thanks = reverse("surveys:thanks", args=[invitation.token])
@@ -456,7 +461,7 @@ def widget_answer(request):
             invitation=invitation,
             score=form.cleaned_data["score"],
             reason=form.cleaned_data["reason"],
-            device_class=device_class(request.headers.get("User-Agent", "")),
+            device_class=_device(request),
             language=supported_language(invitation.contact.locale),
         )
     except answers.AnswerClosed:
@@ -479,9 +484,7 @@ def widget_demo(request):
     email = request.GET.get("user", "")
     contact = widget.contact_for(email) if email else None
     if contact is None:
-        contact = (
-            widget.Contact.objects.filter(account__is_test=False, unsubscribed_at__isnull=True).order_by("pk").first()
-        )
+        contact = Contact.objects.filter(account__is_test=False, unsubscribed_at__isnull=True).order_by("pk").first()
     ts = int(time.time())
     user = contact.email if contact else ""
     context = {

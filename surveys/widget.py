@@ -26,6 +26,7 @@ from customers.models import Contact
 
 from .models import Invitation, Program, Via, derive_token
 from .selectors import contact_skip_reason
+from .services import invitation_fields
 
 MAX_AGE = 24 * 3600  # seconds a host's signature stays valid (one page view per day at least)
 REUSE = 24 * 3600  # an unanswered widget question is shown again for this long, not asked anew
@@ -102,8 +103,6 @@ def ask(program: Program, contact: Contact | None) -> Ask:
     reason = contact_skip_reason(program, contact, now)
     if reason:
         return Ask(False, reason=reason)
-    from .services import invitation_fields
-
     with transaction.atomic():
         invitation = Invitation.objects.create(via=Via.IN_APP, **invitation_fields(program, contact, now))
     return Ask(True, token=derive_token(invitation.token_nonce))

@@ -31,9 +31,19 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+_REGIONS: list = [None, {}]  # the settings' mapping, and its keys case-folded (made once, not per contact)
+
+
+def _regions() -> dict[str, str]:
+    source = settings.REGION_TIME_ZONES
+    if _REGIONS[0] is not source:
+        _REGIONS[:] = [source, {k.casefold(): v for k, v in source.items()}]
+    return _REGIONS[1]
+
+
 def recipient_zone(contact_zone: str, region: str, program_zone: str) -> zoneinfo.ZoneInfo:
     """The contact's zone, else their account region's, else the program's (else UTC)."""
-    regions = {k.casefold(): v for k, v in settings.REGION_TIME_ZONES.items()}
+    regions = _regions()
     for name in (contact_zone, regions.get((region or "").strip().casefold(), ""), region, program_zone):
         zone = _zone((name or "").strip())
         if zone is not None:
