@@ -412,7 +412,7 @@ def widget_js(request):
 @csrf_exempt  # no cookie is read or set: the host's HMAC signature is the credential
 @require_http_methods(["POST"])
 def widget_ask(request):
-    if _rate_limited(request, "widget"):
+    if _over([(f"public-ip:{client_ip(request)}", settings.PUBLIC_RATE_PER_IP)]):
         return JsonResponse({"show": False, "error": "rate_limited"}, status=429)
     data = _json_body(request)
     try:

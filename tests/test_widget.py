@@ -99,3 +99,10 @@ def test_the_script_is_small_and_served_for_any_site(client):
     assert served.status_code == 200 and served["Content-Type"].startswith("text/javascript")
     assert served["Cross-Origin-Resource-Policy"] == "cross-origin" and served.content == source
     assert b"eval(" not in source and b"document.cookie" not in source and b"innerHTML" not in source
+
+
+def test_many_users_are_asked_without_sharing_one_rate_limit(client, program):
+    """The ask call is limited per client address, not by one bucket that every user of every host shares."""
+    contacts = [ContactFactory(email=f"user{n}@customer.example.com") for n in range(15)]
+    shown = [call(client, "widget_ask", signed(program, c.email)).json()["show"] for c in contacts]
+    assert shown == [True] * 15
