@@ -271,9 +271,15 @@ def write_export(target: IO[bytes], progress: Progress | None = None) -> dict[st
 @dataclass
 class RestoreResult:
     counts: dict[str, int] = field(default_factory=dict)
-    users: int = 0
-    paused_webhooks: int = 0
     queued_emails: int = 0
+
+    @property
+    def users(self) -> int:
+        return self.counts.get("accounts.user", 0)
+
+    @property
+    def paused_webhooks(self) -> int:
+        return self.counts.get("integrations.subscription", 0)  # every one comes back paused
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -289,12 +295,12 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
         raise RestoreRefused(
             f"Export format version {manifest.get('version')!r}; this Rebound reads version {VERSION}."
         )
-    here = applied_migrations()
-    applied = {(app, name) for app, name in MigrationRecorder(connection).applied_migrations()}
+    applied = set(MigrationRecorder(connection).applied_migrations())
     missing = [
         f"{app} {name}" for app, name in (manifest.get("migrations") or {}).items() if (app, name) not in applied
     ]
     if missing:
+        here = applied_migrations()
         raise RestoreRefused(
             "The export comes from a newer Rebound: migrations " + ", ".join(sorted(missing)) + " are not applied "
             f"here (this instance is at {', '.join(f'{a} {n}' for a, n in sorted(here.items()))}). "
@@ -405,8 +411,6 @@ def restore(source: str | IO[bytes], progress: Progress | None = None) -> Restor
                 result.counts[part.label] = count
             _reset_sequences()
             _rebuild_derived()
-        result.users = result.counts.get("accounts.user", 0)
-        result.paused_webhooks = result.counts.get("integrations.subscription", 0)
         from outbox.models import EmailStatus, OutgoingEmail
 
         result.queued_emails = OutgoingEmail.objects.filter(

@@ -42,15 +42,9 @@ logger = logging.getLogger(__name__)
 PREPARE_CHUNK = 1000
 
 
-def contact_zone(program: Program, contact: Contact):
-    """Where the contact reads their email (surveys.windows): their zone, their region's, the program's."""
-    region = contact.account.region if contact.account_id else ""
-    return windows.recipient_zone(contact.timezone, region, program.timezone)
-
-
 def in_window(program: Program, contact: Contact, at: datetime) -> datetime:
     """`at`, or the next moment inside the program's send window in the contact's time zone."""
-    return windows.next_window(program, contact_zone(program, contact), at)
+    return windows.next_window(program, windows.contact_zone(program, contact), at)
 
 
 def invitation_fields(program: Program, contact: Contact, send_at: datetime) -> dict[str, Any]:
@@ -254,7 +248,7 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     mailer = SurveyMailer()
-    caps = Throttle(now, zone_of=contact_zone)
+    caps = Throttle(now)
     total = 0
     while True:
         with transaction.atomic():

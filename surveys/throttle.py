@@ -28,8 +28,8 @@ class Throttle:
     """The caps for one pass of the preparer: counts read once per program or domain, then kept up
     to date as invitations are let through."""
 
-    def __init__(self, now: datetime, zone_of) -> None:
-        self.now, self.zone_of = now, zone_of  # zone_of(program, contact): the recipient's time zone
+    def __init__(self, now: datetime) -> None:
+        self.now = now
         self.today: dict[int, int] = {}
         self.recipients: dict[int, Counter] = {}
         self.warmup: dict[str, tuple[int, int]] = {}  # sender domain -> (today's cap, sent today)
@@ -48,7 +48,7 @@ class Throttle:
         program = invitation.program
         if not (program.daily_cap or program.domain_hourly_cap or program.warmup_first_day):
             return None  # no cap: nothing read, nothing counted
-        zone = self.zone_of(program, invitation.contact)
+        zone = windows.contact_zone(program, invitation.contact)
         start, end = self._day(program)
         if program.daily_cap:
             if program.pk not in self.today:

@@ -51,6 +51,12 @@ def recipient_zone(contact_zone: str, region: str, program_zone: str) -> zoneinf
     return zoneinfo.ZoneInfo("UTC")
 
 
+def contact_zone(program, contact) -> zoneinfo.ZoneInfo:
+    """Where the contact reads their email: their zone, their account region's, the program's."""
+    region = contact.account.region if contact.account_id else ""
+    return recipient_zone(contact.timezone, region, program.timezone)
+
+
 def _at(day: date, hour: int, zone: zoneinfo.ZoneInfo) -> datetime:
     if hour >= 24:
         day, hour = day + timedelta(days=1), 0
@@ -99,6 +105,6 @@ class WavePlan:
     def send_at(self, index: int, program, contact) -> datetime:
         if self.immediate:
             return self.start  # the common case costs nothing per contact
-        zone = recipient_zone(contact.timezone, contact.account.region, program.timezone)
+        zone = contact_zone(program, contact)
         day, position = divmod(index, self.per_day)
         return slot(program, zone, self.start, day, position / self.per_day)
