@@ -412,6 +412,12 @@ class DeviceClass(models.TextChoices):
 REASON_MAX_LENGTH = 5000
 
 
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
 class Response(models.Model):
     """A customer's answer to one invitation, with the segment values as they were when given.
 
@@ -459,6 +465,9 @@ class Response(models.Model):
     follow_up = models.JSONField(
         default=dict, blank=True, help_text="Answers to the program's follow-up questions: {question id: answer}."
     )
+    # The written text's tone, read on this machine by insights.text after each change (empty: no text yet).
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True, help_text="−1 (negative) … +1 (positive).")
     submitted_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(default=dj_timezone.now)
     # Set when the consumers (follow-up routing, theme tags) have seen the latest change; NULL
