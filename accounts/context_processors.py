@@ -8,6 +8,7 @@ NAVIGATION = [
     ("My tasks", "followups:my_tasks", ALL_STAFF),
     ("Queues", "followups:queue", ALL_STAFF),
     ("Insights", "insights:dashboard", ALL_STAFF),
+    ("Likely detractors", "insights:risk", ALL_STAFF),
     ("Accounts", "customers:account_list", ALL_STAFF),
     ("Contacts", "customers:contact_list", ALL_STAFF),
     ("Programs", "surveys:program_list", ADMIN_ONLY),

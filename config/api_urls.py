@@ -3,7 +3,7 @@ from django.urls import path
 from config import openapi  # noqa: F401 - registers the token scheme for the schema
 from customers import api as customers_api
 from followups.api import TASK_ACTIONS, TaskDetail, TaskList
-from insights.api import NpsView
+from insights.api import DriversView, NpsView, RiskView, ThemeSuggestionsView
 from integrations.api import WebhookDetail, WebhookList
 from surveys import api as surveys_api
 
@@ -34,6 +34,9 @@ urlpatterns = [
         for name, view in TASK_ACTIONS.items()
     ],
     path("nps/", NpsView.as_view(), name="nps"),
+    path("drivers/", DriversView.as_view(), name="drivers"),
+    path("theme-suggestions/", ThemeSuggestionsView.as_view(), name="theme_suggestions"),
+    path("risk/", RiskView.as_view(), name="risk"),
     path("webhooks/", WebhookList.as_view(), name="webhooks"),
     path("webhooks/<int:pk>/", WebhookDetail.as_view(), name="webhook_detail"),
 ]

@@ -44,6 +44,7 @@ def account_list(request):
 def account_detail(request, pk: int):
     account = get_object_or_404(selectors.accounts_visible_to(request.user).select_related("csm", "team"), pk=pk)
     # The loop around the account (a page that composes every app's reads, like Home).
+    from insights.risk import current_scores
     from insights.selectors import account_360, latest_relationship_answers
 
     # Each contact's latest relationship answer (LatestAnswer: test sends never count).
@@ -54,6 +55,9 @@ def account_detail(request, pk: int):
         contact.latest_score = answer.score if answer else None
         contact.latest_at = answer.submitted_at if answer else None
         contact.latest_reason = answer.reason if answer else ""
+    risk = {s.contact_id: s for s in current_scores(request.user).filter(account=account)}
+    for contact in contacts:
+        contact.risk = risk.get(contact.pk)
 
     context = {
         "account": account, "contacts": contacts, "loop": account_360(request.user, account), "now": timezone.now()

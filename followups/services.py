@@ -91,16 +91,27 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
     Runs inside the transaction that saves the response. The partial unique constraint (one open
     task per response and queue) makes a second routing of the same answer a no-op.
     """
-    if previous_category == response.category or is_anonymous(response):
+    if is_anonymous(response):
         return []  # an anonymous answer from a shared link: nobody to call back
+    # A promoter whose words read negative (insights reads the sentiment first) gets a check-in too.
+    mismatch = [Queue.CHECKIN] if response.category == Category.PROMOTER and response.sentiment == "negative" else []
+    if previous_category == response.category:
+        queues = [q for q in mismatch if not response.tasks.filter(queue=q).exists()]  # once per response
+        if not queues:
+            return []
+    else:
+        queues = QUEUES_BY_CATEGORY[response.category] + mismatch
     now = timezone.now()
-    if previous_category:
-        for task in response.tasks.open().filter(queue__in=QUEUES_BY_CATEGORY[previous_category]):
+    if previous_category and previous_category != response.category:
+        superseded = QUEUES_BY_CATEGORY[previous_category]
+        if previous_category == Category.PROMOTER:
+            superseded = [*superseded, Queue.CHECKIN]  # the mismatch check-in of the earlier score
+        for task in response.tasks.open().filter(queue__in=superseded):
             Task.objects.filter(pk=task.pk).update(status=TaskStatus.SUPERSEDED, closed_at=now)
             _event(task, EventKind.SUPERSEDED, text=f"The customer changed the score to {response.score}.")
     team = response.team
     opened = []
-    for queue in QUEUES_BY_CATEGORY[response.category]:
+    for queue in queues:
         task = Task(
             response=response,
             queue=queue,
@@ -120,7 +131,8 @@ def route_response(*, response: Response, previous_category: str = "") -> list[T
             continue  # already open for this response
         if not response.is_test:
             publish("task.created", task)
-        _event(task, EventKind.CREATED, text=f"Score {response.score}", queue=queue)
+        why = ", but the comment reads negative" if queue in mismatch else ""
+        _event(task, EventKind.CREATED, text=f"Score {response.score}{why}", queue=queue)
         if task.assignee_id:
             _event(task, EventKind.ASSIGNED, text=f"Assigned to {task.assignee}", assignee=task.assignee_id)
             # The router wakes one sender per batch of answers; a tick would send it anyway.

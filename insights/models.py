@@ -81,9 +81,7 @@ class ThemeExample(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["theme", "response"], name="one_example_per_theme_and_response")
-        ]
+        constraints = [models.UniqueConstraint(fields=["theme", "response"], name="one_example_per_theme_and_response")]
 
     def __str__(self) -> str:
         return f"{'+' if self.positive else '−'}{self.theme}: {self.text[:40]}"
@@ -103,6 +101,7 @@ class Discovery(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     trigger = models.CharField(max_length=16, default="manual", help_text="manual, wave (closed), command.")
+    wave = models.ForeignKey("surveys.Wave", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     backend = models.CharField(max_length=16, blank=True)
     status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent.")
@@ -148,7 +147,9 @@ class Suggestion(models.Model):
     passive_share = models.FloatField()
     promoter_share = models.FloatField()
     examples = models.JSONField(default=list, help_text="Representative verbatims: [{response, score, text}].")
-    overlap = models.JSONField(default=dict, blank=True, help_text="The existing theme it overlaps most: {theme, name, share}.")
+    overlap = models.JSONField(
+        default=dict, blank=True, help_text="The existing theme it overlaps most: {theme, name, share}."
+    )
     status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN)
     theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_by = models.ForeignKey(

@@ -19,27 +19,50 @@ from surveys.answers import batch_memo
 from surveys.cadence import quarter_label, quarter_start
 from surveys.models import Response, Stream
 
-from .models import Alert, Theme
+from .models import Alert, ExampleSource, Tag, TagHow, Theme, ThemeExample
 from .nps import Score, display
 from .selectors import SCORE_COUNTS
+from .tagging import Match, Tagger, explain
+from .text import sentiment
 
 logger = logging.getLogger(__name__)
 ALERT_DIMENSIONS = ["segment", "plan_tier", "region", "industry", "product_line"]
 
 
-def themes_for(text: str, themes: list[Theme]) -> list[Theme]:
-    return [t for t in themes if (p := t.pattern()) and p.search(text)]
+def response_text(response: Response) -> str:
+    return "\n".join(t for t in (response.reason, response.improvement) if t)
+
+
+def tags_write(pairs: list[tuple[int, list[Match]]], *, new: bool = False) -> None:
+    """Replace the tags of each response (an id) with its matches; a `new` response has none to clear."""
+    if not new:
+        Tag.objects.filter(response_id__in=[pk for pk, _ in pairs]).delete()
+    Tag.objects.bulk_create(
+        [
+            Tag(theme_id=m.theme_id, response_id=pk, how=m.how, why={**m.why, "text": explain(m.how, m.why)})
+            for pk, matches in pairs
+            for m in matches
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def response_tag(response: Response, *, new: bool = False) -> None:
-    """Tag a response's reason (and "what would make it a 10") with every matching theme,
+    """Tag a response's reason (and "what would make it a 10") with its themes, each with its reason,
     replacing its earlier tags (a `new` response has none to clear)."""
-    themes = batch_memo("themes", lambda: list(Theme.objects.all()))  # once per routing batch
-    matched = themes_for(f"{response.reason}\n{response.improvement}", themes)
-    Through = Theme.responses.through
-    if not new:
-        Through.objects.filter(response_id=response.pk).delete()
-    Through.objects.bulk_create([Through(theme_id=t.pk, response_id=response.pk) for t in matched])
+    tagger = batch_memo("tagger", Tagger.current)  # once per routing batch
+    text = response_text(response)
+    tags_write([(response.pk, tagger.tag(text, response.language, response.pk))], new=new)
+
+
+def response_sentiment_consumer(*, response: Response, previous_category: str) -> None:
+    """settings.RESPONSE_CONSUMERS, before the follow-up routing (which opens a check-in for a
+    promoter who writes something negative): the text's sentiment, on this machine."""
+    found = sentiment(response_text(response), response.language)
+    label, score = (found.label, found.score) if found else ("", None)
+    if (label, score) != (response.sentiment, response.sentiment_score):
+        Response.objects.filter(pk=response.pk).update(sentiment=label, sentiment_score=score)
+        response.sentiment, response.sentiment_score = label, score
 
 
 def response_tag_consumer(*, response: Response, previous_category: str) -> None:
@@ -47,30 +70,55 @@ def response_tag_consumer(*, response: Response, previous_category: str) -> None
     response_tag(response, new=not previous_category)
 
 
-def responses_retag(chunk: int = 2000) -> int:
-    """Re-tag every response after the taxonomy changed (a background task)."""
-    themes = list(Theme.objects.all())
-    patterns = [(t.pk, t.pattern()) for t in themes]
-    Through = Theme.responses.through
+def responses_retag(chunk: int = 2000, progress=None) -> int:
+    """Re-tag (and re-read the sentiment of) every response after the taxonomy or its examples
+    changed: a background task. Corrections made by hand are kept."""
+    tagger = Tagger.current()
+    total = Response.objects.count()
     done = 0
     last = 0
     while True:
         batch = list(
-            Response.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "reason", "improvement")[:chunk]
+            Response.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "reason", "improvement", "language", "sentiment", "sentiment_score")[:chunk]
         )
         if not batch:
             return done
+        texts = [
+            ("\n".join(t for t in (reason, improvement) if t), lang, pk) for pk, reason, improvement, lang, *_ in batch
+        ]
+        matches = tagger.tag_many(texts)
         with transaction.atomic():
-            ids = [pk for pk, _, _ in batch]
-            Through.objects.filter(response_id__in=ids).delete()
-            Through.objects.bulk_create(
-                Through(theme_id=theme_id, response_id=pk)
-                for pk, reason, improvement in batch
-                for theme_id, pattern in patterns
-                if pattern and pattern.search(f"{reason}\n{improvement}")
-            )
+            tags_write([(pk, found) for (_, _, pk), found in zip(texts, matches, strict=True)])
+            for (text, lang, pk), (*_, old_label, old_score) in zip(texts, batch, strict=True):
+                found = sentiment(text, lang)
+                label, score = (found.label, found.score) if found else ("", None)
+                if (label, score) != (old_label, old_score):
+                    Response.objects.filter(pk=pk).update(sentiment=label, sentiment_score=score)
         done += len(batch)
         last = batch[-1][0]
+        if progress:
+            progress(done, total)
+
+
+def tag_correct(*, response: Response, theme: Theme, present: bool, user) -> None:
+    """A person says the response is (or is not) about the theme: the tag follows at once, the
+    correction is kept through every re-tagging and becomes an example for other responses."""
+    text = response_text(response)
+    with transaction.atomic():
+        ThemeExample.objects.update_or_create(
+            theme=theme, response=response,
+            defaults={"text": text, "positive": present, "source": ExampleSource.CORRECTION, "created_by": user},
+        )  # fmt: skip
+        if present:
+            Tag.objects.update_or_create(
+                theme=theme,
+                response=response,
+                defaults={"how": TagHow.MANUAL, "why": {"corrected": True, "text": f"Set by hand by {user}."}},
+            )
+        else:
+            Tag.objects.filter(theme=theme, response=response).delete()
 
 
 def retag_soon() -> None:

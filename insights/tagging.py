@@ -78,8 +78,10 @@ def _keyword_hit(keyword: str, toks, lang: str) -> str | None:
                 continue
             if "-" in t.word and keyword in t.word.split("-"):
                 return t.word
-            if lang == "de" and len(t.word) >= len(keyword) + 3 and (
-                t.word.startswith(keyword) or t.word.endswith(keyword)
+            if (
+                lang == "de"
+                and len(t.word) >= len(keyword) + 3
+                and (t.word.startswith(keyword) or t.word.endswith(keyword))
             ):
                 return t.word
     return None

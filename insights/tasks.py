@@ -21,3 +21,31 @@ def refresh_rollups() -> dict[str, int]:
     from . import rollups
 
     return rollups.refresh()
+
+
+@shared_task(ignore_result=True)
+def discover(job_id: int) -> None:
+    """Run one theme discovery (insights.discovery)."""
+    from .discovery import discovery_run
+
+    discovery_run(job_id)
+
+
+@shared_task(ignore_result=True)
+def score_risk(trigger: str = "manual") -> str:
+    """Train the detractor-risk model on the history and score every eligible contact."""
+    from .risk import train_and_score
+
+    return train_and_score(trigger=trigger).status
+
+
+@shared_task(ignore_result=True)
+def intelligence_tick() -> None:
+    """Hourly: restart interrupted discoveries, discover the themes of each wave that closed, and
+    score the detractor risk ahead of each relationship wave."""
+    from . import discovery, risk
+
+    discovery.discoveries_recover()
+    discovery.discoveries_after_waves()
+    if risk.due_before_wave():
+        risk.train_and_score(trigger="wave")

@@ -12,9 +12,9 @@ from django.utils import timezone
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
 from followups.filters import ordered, task_filter
-from surveys.models import Category, Question, Stream
+from surveys.models import Category, Question, Sentiment, Stream
 
-from . import charts, cockpit, selectors, services
+from . import charts, cockpit, drivers, selectors, services
 from .export import csv_response
 from .filters import PERIODS, BadFilter, filters_from
 from .models import Theme
@@ -105,16 +105,19 @@ def dashboard(request, filters, period):
 def theme_verbatims(request, filters, period, pk: int):
     theme = get_object_or_404(Theme, pk=pk)
     qs = selectors.responses(request.user, filters).filter(themes=theme)
+    summary = drivers.summary(qs, theme.pk)  # the five that say it best, over every category
     category = request.GET.get("category", "")
     if category in Category.values:
         qs = qs.filter(category=category)
+    sentiment = request.GET.get("sentiment", "")
+    if sentiment in Sentiment.values:
+        qs = qs.filter(sentiment=sentiment)
     qs = qs.select_related("contact", "account").order_by("-submitted_at")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "insights/theme_verbatims.html",
-        {"theme": theme, "page": page, "filters": filters, "category": category, "query": request.GET.urlencode()},
-    )
+    return render(request, "insights/theme_verbatims.html", {
+        "theme": theme, "page": page, "filters": filters, "category": category, "sentiment": sentiment,
+        "sentiments": Sentiment.choices, "summary": summary, "query": request.GET.urlencode(),
+    })  # fmt: skip
 
 
 @roles(*ADMIN_ONLY)

@@ -65,11 +65,10 @@ class Part:
     label: str
     omit: frozenset[str] = frozenset()
     settings: bool = False
+    formerly: str = ""  # the file's name in exports of an older Rebound
 
     @property
     def model(self) -> type[models.Model]:
-        if self.label == "insights.theme_responses":
-            return apps.get_model("insights", "Theme").responses.through
         return apps.get_model(self.label)
 
     def columns(self) -> list[models.Field]:
@@ -96,7 +95,8 @@ PARTS = [
     Part("surveys.response"),
     Part("surveys.referral"),
     Part("insights.theme", settings=True),
-    Part("insights.theme_responses"),
+    Part("insights.tag", formerly="insights.theme_responses"),
+    Part("insights.themeexample"),
     Part("insights.alert"),
     Part("followups.task"),
     Part("followups.taskevent"),
@@ -111,6 +111,10 @@ LEFT_OUT = {
     "customers.importjob": "plumbing: past import jobs and their uploaded files",
     "followups.digestsent": "plumbing: which morning digests went out",
     "insights.dailycount": "derived: rebuilt from the responses by the restore",
+    "insights.discovery": "derived: run a theme discovery again (its accepted themes and examples are exported)",
+    "insights.suggestion": "derived: the candidates of a discovery",
+    "insights.riskmodel": "derived: retrained from the history by `manage.py score_risk`",
+    "insights.riskscore": "derived: rescored by `manage.py score_risk`",
     "insights.rollupstate": "derived: rebuilt from the responses by the restore",
     "surveys.latestanswer": "derived: rebuilt from the responses by the restore",
     "integrations.delivery": "plumbing: the webhook delivery log",
@@ -335,11 +339,11 @@ def timestamps_as_given(parts: list[Part]) -> Iterator[None]:
 
 
 def _lines(archive: zipfile.ZipFile, part: Part) -> Iterator[tuple[int, dict]]:
-    name = f"data/{part.label}.jsonl"
-    try:
-        raw = archive.open(name)
-    except KeyError:
+    names = [f"data/{label}.jsonl" for label in (part.label, part.formerly) if label]
+    name = next((n for n in names if n in archive.namelist()), None)
+    if name is None:
         return
+    raw = archive.open(name)
     with raw, io.TextIOWrapper(raw, encoding="utf-8") as text:
         for number, line in enumerate(text, start=1):
             if not line.strip():
@@ -403,9 +407,10 @@ def restore(source: str | IO[bytes], progress: Progress | None = None) -> Restor
                 if batch:
                     part.model._base_manager.bulk_create(batch)
                     count, done = count + len(batch), done + len(batch)
-                if count != expected.get(part.label, 0):
+                listed = expected.get(part.label, expected.get(part.formerly, 0))
+                if count != listed:
                     raise RestoreRefused(
-                        f"data/{part.label}.jsonl holds {count} rows; the manifest says {expected.get(part.label, 0)}. "
+                        f"data/{part.label}.jsonl holds {count} rows; the manifest says {listed}. "
                         "The file is incomplete or was edited: nothing was restored."
                     )
                 result.counts[part.label] = count

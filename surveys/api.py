@@ -168,12 +168,20 @@ class FollowUpAnswer(serializers.Serializer):
     answer = serializers.JSONField(help_text="An option (text), a list of options, a rating 1–5, or a short text.")
 
 
+class ThemeTagOut(serializers.Serializer):
+    theme = serializers.CharField()
+    how = serializers.ChoiceField(choices=["keyword", "similar", "manual"])
+    why = serializers.CharField(help_text="The reason in words: the keyword matched, or the nearest example.")
+    detail = serializers.DictField(help_text="keyword and words; or examples with their similarity; or corrected.")
+
+
 class ResponseOut(serializers.ModelSerializer):
     follow_up = serializers.SerializerMethodField(help_text="Answers to the program's follow-up questions.")
     contact = serializers.EmailField(source="contact.email")
     account = serializers.CharField(source="account.external_id")
     wave = serializers.CharField(source="wave.period", default=None, allow_null=True)
     themes = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = serializers.SerializerMethodField(help_text="Each theme with why it was found (insights tagging).")
     team = serializers.CharField(source="team.name", default=None, allow_null=True)
 
     class Meta:
@@ -182,8 +190,16 @@ class ResponseOut(serializers.ModelSerializer):
             "id", "stream", "program", "wave", "score", "category", "reason", "improvement", "themes", "contact",
             "account", "submitted_at", "updated_at", "segment", "plan_tier", "industry", "company_size", "region",
             "arr_tier", "product_line", "team", "cohort", "tenure_months", "touchpoint", "channel", "language",
-            "follow_up",
+            "follow_up", "tags", "sentiment", "sentiment_score",
         ]  # fmt: skip
+
+    @extend_schema_field(ThemeTagOut(many=True))
+    def get_tags(self, response) -> list[dict]:
+        # The tags' table belongs to insights, read here by its relation name (surveys imports no insights).
+        return [
+            {"theme": tag.theme.name, "how": tag.how, "why": tag.why.get("text", ""), "detail": tag.why}
+            for tag in response.tags.all()
+        ]
 
     @extend_schema_field(FollowUpAnswer(many=True))
     def get_follow_up(self, response) -> list[dict]:
@@ -267,7 +283,7 @@ class _Answers(_Read):
             scoping.responses(self.request.user)
             .filter(is_test=False)
             .select_related("contact", "account", "wave", "team")
-            .prefetch_related("themes")
+            .prefetch_related("themes", "tags__theme")
         )
 
 

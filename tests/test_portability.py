@@ -20,7 +20,7 @@ from accounts.models import AuditEntry, Role, SecuritySettings, User
 from customers.models import Account
 from followups.models import LoopTemplate, SlaPolicy
 from insights import selectors
-from insights.models import Alert, Theme
+from insights.models import Alert, Theme, ThemeExample
 from integrations import exporting, portability
 from integrations.models import ExportJob, ExportStatus, Subscription
 from outbox.models import MailEvent, OutgoingEmail
@@ -66,7 +66,6 @@ def wipe():
     """An empty instance, as after `migrate`: every table of Rebound's apps emptied, sequences reset,
     and the default themes a fresh install seeds put back."""
     tables = [m._meta.db_table for app in portability.OWN_APPS for m in apps.get_app_config(app).get_models()]
-    tables.append(Theme.responses.through._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction has pending FK checks
         for sql in connection.ops.sql_flush(no_style(), tables, reset_sequences=True, allow_cascade=True):
@@ -96,7 +95,10 @@ def add_the_rest(admin, response):
     )
     Subscription.objects.create(url="https://hooks.example.com/x", events=["task.created"], created_by=admin)
     AuditEntry.objects.create(actor=admin, actor_email=admin.email, action="demo.note", after={"x": 1}, ip="10.0.0.1")
-    response.themes.add(Theme.objects.first())
+    theme = Theme.objects.first()
+    response.themes.add(theme, through_defaults={"how": "manual", "why": {"corrected": True, "text": "Set by hand."}})
+    ThemeExample.objects.create(theme=theme, response=response, text=response.reason or "x", source="correction",
+                                created_by=admin)  # fmt: skip
     question = Question.objects.create(program=response.program, kind="choice", text="Why?", options="A\nB")
     Response.objects.filter(pk=response.pk).update(follow_up={str(question.pk): "B"})
 

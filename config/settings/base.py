@@ -264,10 +264,14 @@ TICK_INTERVAL = timedelta(seconds=env.integer("TICK_SECONDS", 60))
 # after the commit, in the worker; each is called with response= and previous_category=).
 RESPONSE_CONSUMERS = [
     "surveys.answers.latest_answer_record",  # each contact's latest relationship answer, for account figures
+    "insights.services.response_sentiment_consumer",  # the text's tone, read before the routing uses it
     "followups.services.route_response",  # tasks per category: recovery, check-in, referral, advocacy
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
     "integrations.webhooks.response_consumer",  # response.created / response.updated webhooks
 ]
+# How verbatims become vectors (insights.vectors): "auto" (WordLlama when the AI extra is installed,
+# else word stems), "words" or "wordllama". Nothing is downloaded; no text leaves the machine.
+INSIGHTS_EMBEDDINGS = env.raw("INSIGHTS_EMBEDDINGS") or "auto"
 # After a survey history import (surveys/history.py): tag the imported verbatims with themes.
 HISTORY_IMPORTED_HOOKS = ["insights.services.retag_soon"]
 # Who hears of domain events (config/events.py): signed outgoing webhooks.
@@ -357,4 +361,6 @@ CELERY_BEAT_SCHEDULE = {
     "insights-declines": {"task": "insights.tasks.check_declines", "schedule": 3600},
     # The dashboard's daily rollups: new sealed days once a day matter; changed ones within minutes.
     "insights-rollups": {"task": "insights.tasks.refresh_rollups", "schedule": 300},
+    # Theme discovery after closed waves, detractor risk before waves, interrupted discoveries.
+    "insights-intelligence": {"task": "insights.tasks.intelligence_tick", "schedule": 3600},
 }

@@ -40,3 +40,26 @@ def wave_results(wave) -> dict:
     from insights.selectors import wave_results as results
 
     return {"wave": wave, "results": results(wave)}
+
+
+@register.inclusion_tag("insights/_verbatim_tags.html", takes_context=True)
+def verbatim_tags(context, response, correct: bool = True):
+    """A verbatim's sentiment and themes, each with why; with `correct`, the forms to fix them."""
+    from insights.models import Theme
+
+    tags = list(response.tags.select_related("theme").order_by("theme__name"))
+    tagged = {t.theme_id for t in tags}
+    request = context.get("request")
+    return {
+        "response": response,
+        "tags": tags,
+        "others": [t for t in Theme.objects.all() if t.pk not in tagged] if correct else [],
+        "correct": correct,
+        "next": request.get_full_path() if request else "",
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def make_list_words(value: str) -> list[str]:
+    return value.split()
