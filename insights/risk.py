@@ -96,7 +96,7 @@ class History:
         rows = of(Response.objects.filter(is_test=False)).values_list("contact_id", "stream", "submitted_at", "score")
         for contact_id, stream, at, score in rows.order_by("submitted_at").iterator(chunk_size=5000):
             (h.relationship if stream == Stream.RELATIONSHIP else h.transactional)[contact_id].append((at, score))
-        invitations = of(Invitation.objects.filter(stream=Stream.RELATIONSHIP, is_test=False, email__isnull=False))
+        invitations = of(Invitation.objects.filter(stream=Stream.RELATIONSHIP, is_test=False, skipped_reason=""))
         for contact_id, sent, expires, answered in (
             invitations.values_list("contact_id", "send_at", "expires_at", "responded_at")
             .order_by("send_at")
@@ -390,6 +390,6 @@ def due_before_wave(now: datetime | None = None) -> bool:
         return False
     for program in Program.objects.filter(stream=Stream.RELATIONSHIP, is_active=True):
         _, at = next_wave(program, now)
-        if now <= at <= now + timedelta(days=LEAD_DAYS):
+        if at <= now + timedelta(days=LEAD_DAYS):  # a time past means: at the next tick
             return True
     return False

@@ -55,16 +55,6 @@ def response_tag(response: Response, *, new: bool = False) -> None:
     tags_write([(response.pk, tagger.tag(text, response.language, response.pk))], new=new)
 
 
-def response_sentiment_consumer(*, response: Response, previous_category: str) -> None:
-    """settings.RESPONSE_CONSUMERS, before the follow-up routing (which opens a check-in for a
-    promoter who writes something negative): the text's sentiment, on this machine."""
-    found = sentiment(response_text(response), response.language)
-    label, score = (found.label, found.score) if found else ("", None)
-    if (label, score) != (response.sentiment, response.sentiment_score):
-        Response.objects.filter(pk=response.pk).update(sentiment=label, sentiment_score=score)
-        response.sentiment, response.sentiment_score = label, score
-
-
 def response_tag_consumer(*, response: Response, previous_category: str) -> None:
     """settings.RESPONSE_CONSUMERS: tag a response after each change (one never routed has no tags)."""
     response_tag(response, new=not previous_category)

@@ -105,13 +105,13 @@ def dashboard(request, filters, period):
 def theme_verbatims(request, filters, period, pk: int):
     theme = get_object_or_404(Theme, pk=pk)
     qs = selectors.responses(request.user, filters).filter(themes=theme)
-    summary = drivers.summary(qs, theme.pk)  # the five that say it best, over every category
     category = request.GET.get("category", "")
     if category in Category.values:
         qs = qs.filter(category=category)
     sentiment = request.GET.get("sentiment", "")
     if sentiment in Sentiment.values:
         qs = qs.filter(sentiment=sentiment)
+    summary = drivers.summary(qs, theme.pk)  # the five that say it best, among those filtered
     qs = qs.select_related("contact", "account").order_by("-submitted_at")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "insights/theme_verbatims.html", {

@@ -165,6 +165,7 @@ def response_submit(
         is_test=invitation.is_test,
         submitted_at=now,
         updated_at=now,
+        **text_sentiment(reason, language=language),
         **response_snapshot(invitation, now),
     )
     if _claim_and_store(invitation, response, now):
@@ -178,7 +179,11 @@ def response_submit(
         previous = response.category
         response.score, response.category, response.reason, response.updated_at = score, category, reason, now
         response.routed_at = None
-        response.save(update_fields=["score", "category", "reason", "updated_at", "routed_at"])
+        for name, value in text_sentiment(reason, response.improvement, language=response.language).items():
+            setattr(response, name, value)
+        response.save(
+            update_fields=["score", "category", "reason", "updated_at", "routed_at", "sentiment", "sentiment_score"]
+        )
         transaction.on_commit(routing_wake)
     return SubmitResult(response, created=False, previous_category=previous)
 
@@ -222,8 +227,11 @@ def _claim_and_insert_sql() -> tuple[str, list]:
 
 def response_improvement_add(*, response: Response, text: str) -> None:
     """A passive's answer to "what would make it a 10?" (re-tagged after the commit)."""
-    Response.objects.filter(pk=response.pk).update(improvement=text, updated_at=timezone.now(), routed_at=None)
+    tone = text_sentiment(response.reason, text, language=response.language)
+    Response.objects.filter(pk=response.pk).update(improvement=text, updated_at=timezone.now(), routed_at=None, **tone)
     response.improvement = text
+    for name, value in tone.items():
+        setattr(response, name, value)
     transaction.on_commit(routing_wake)
 
 
@@ -252,6 +260,22 @@ def referral_create(*, response: Response, name: str, email: str, company: str =
 
 
 @cache
+@cache
+def _sentiment_reader():
+    path = getattr(settings, "RESPONSE_SENTIMENT", "")
+    return import_string(path) if path else None
+
+
+def text_sentiment(*texts: str, language: str = "") -> dict[str, Any]:
+    """The written text's tone (settings.RESPONSE_SENTIMENT: insights reads it, on this machine),
+    as the response's fields. Read while the answer is saved, so the router never writes the row
+    twice (a second write in its transaction would take the invitation's key lock at commit, which
+    an edit holds)."""
+    reader = _sentiment_reader()
+    found = reader("\n".join(t for t in texts if t), language) if reader else None
+    return {"sentiment": found.label if found else "", "sentiment_score": found.score if found else None}
+
+
 def consumers() -> list:
     return [import_string(path) for path in settings.RESPONSE_CONSUMERS]
 

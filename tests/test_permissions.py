@@ -79,6 +79,8 @@ URL_KWARGS = {
         for name in ("assign", "outreach", "notes", "close", "loop_email")
     },
     "insights:theme_verbatims": lambda f: {"pk": Theme.objects.first().pk},
+    "insights:suggestion_decide": lambda f: {"pk": 1},  # POST-only: the role check comes first
+    "insights:tag_correct": lambda f: {"pk": 1},
 }
 # Pages that only take a POST: the allowed roles get 405 on a GET, the others 403.
 POST_ONLY = {
@@ -87,6 +89,7 @@ POST_ONLY = {
     "followups:task_outreach", "followups:task_note", "followups:task_close", "followups:bulk_assign",
     "followups:digest_toggle", "customers:import_retry", "accounts:user_two_factor_reset", "accounts:lockout_reset",
     "customers:contact_unsubscribe", "two_factor_disable", "surveys:program_share_link", "surveys:program_widget",
+    "insights:discovery_start", "insights:suggestion_decide", "insights:tag_correct", "insights:risk_train",
 }  # fmt: skip
 # Pages that anyone may open: the login and password-reset flow (and, later, the customer pages).
 PUBLIC = {
@@ -109,6 +112,7 @@ EXPECTED_ADMIN_ONLY = {
     "integrations:webhook_detail", "integrations:webhook_edit", "integrations:webhook_test",
     "integrations:delivery_redeliver", "integrations:export_list", "integrations:export_download",
     "surveys:program_questions", "surveys:program_share_link", "surveys:program_share_qr", "surveys:program_widget",
+    "insights:discovery", "insights:discovery_start", "insights:suggestion_decide", "insights:risk_train",
 }  # fmt: skip
 
 

@@ -53,10 +53,11 @@ OBJECT_PAGES = {
     "api:task_notes": "task",
     "api:task_close": "task",
     "api:task_loop_email": "task",
+    "insights:tag_correct": "response",
 }
 # Pages about an object that belongs to no team (a theme) but that list team-bound rows.
 SHARED_OBJECT_PAGES = {"insights:theme_verbatims": lambda: {"pk": Theme.objects.get(name="Markers").pk}}
-POSTABLE = {"customers:contact_unsubscribe",
+POSTABLE = {"customers:contact_unsubscribe", "insights:tag_correct",
             "followups:task_assign", "followups:task_outreach", "followups:task_note", "followups:task_close",
             "followups:task_email", "api:contact_unsubscribe", "api:task_assign", "api:task_outreach",
             "api:task_notes", "api:task_close", "api:task_loop_email"}  # fmt: skip

@@ -264,7 +264,6 @@ TICK_INTERVAL = timedelta(seconds=env.integer("TICK_SECONDS", 60))
 # after the commit, in the worker; each is called with response= and previous_category=).
 RESPONSE_CONSUMERS = [
     "surveys.answers.latest_answer_record",  # each contact's latest relationship answer, for account figures
-    "insights.services.response_sentiment_consumer",  # the text's tone, read before the routing uses it
     "followups.services.route_response",  # tasks per category: recovery, check-in, referral, advocacy
     "insights.services.response_tag_consumer",  # theme tags of the reason and the suggestion
     "integrations.webhooks.response_consumer",  # response.created / response.updated webhooks
@@ -280,6 +279,9 @@ EVENT_SINKS = ["integrations.webhooks.event_emit"]
 WEBHOOK_ALLOW_PRIVATE = env.boolean("WEBHOOK_ALLOW_PRIVATE", False)
 # segment -> the hours within which the thank-you page promises a Detractor a call (the SLA policy)
 ANSWER_PROMISE = "followups.services.detractor_promise"
+# The tone of what a customer wrote, read as the answer is saved (surveys.answers.text_sentiment); the
+# follow-up routing opens a check-in for a promoter whose words read negative.
+RESPONSE_SENTIMENT = "insights.text.sentiment"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
