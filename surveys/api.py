@@ -15,7 +15,7 @@ from accounts import scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, StaffApiMixin
 from config.inputs import UtcDateTimeFilter
 
-from .models import Category, Invitation, Program, Question, SkipReason, Stream, Wave
+from .models import Category, Invitation, Program, Question, Sentiment, SkipReason, Stream, Wave
 from .models import Response as Answer
 from .services import event_record
 
@@ -220,6 +220,7 @@ class ResponseFilter(django_filters.FilterSet):
     program = django_filters.NumberFilter(field_name="program_id")
     wave = django_filters.NumberFilter(field_name="wave_id")
     category = django_filters.ChoiceFilter(choices=Category.choices)
+    sentiment = django_filters.ChoiceFilter(choices=Sentiment.choices)
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
     submitted_after = UtcDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
