@@ -109,7 +109,7 @@ def load(verbatims: int) -> None:
             [texts, len(texts), FILLERS, len(texts), len(FILLERS)],
         )
         # One contact in seven keeps answering low: a signal for the risk model.
-        cursor.execute("UPDATE surveys_response SET score = id %% 5, category = 'detractor' WHERE contact_id %% 7 = 0")
+        cursor.execute("UPDATE surveys_response SET score = id % 5, category = 'detractor' WHERE contact_id % 7 = 0")
         cursor.execute("SELECT count(*) FROM surveys_response WHERE stream = 'relationship' AND reason <> ''")
         print(f"{cursor.fetchone()[0]:,} relationship verbatims, 50,000 contacts loaded", flush=True)
     connection.close()
