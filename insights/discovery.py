@@ -345,8 +345,11 @@ def _representatives(vectors: np.ndarray, members: np.ndarray, centre: np.ndarra
             redundancy = similarities(member_vectors[candidates], member_vectors[picked]).max(axis=1)
         else:
             redundancy = np.zeros(len(candidates))
+        fresh = [i for i, r in enumerate(redundancy) if r < 0.98]  # the same words twice say nothing new
+        if not fresh:
+            break
         scores = 0.7 * relevance[candidates] - 0.3 * redundancy
-        best = candidates.pop(int(np.argmax(scores)))
+        best = candidates.pop(max(fresh, key=lambda i: scores[i]))
         picked.append(best)
     return [int(members[i]) for i in picked]
 

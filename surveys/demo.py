@@ -161,12 +161,17 @@ def _history(relationship: Program, transactional: Program) -> None:
     rng = random.Random(11)  # noqa: S311 - demo data, not security
     responses: list[Response] = []
     waves = list(relationship.waves.order_by("scheduled_at"))[:-1]
+    # One contact in six stays unhappy wave after wave: the history the detractor-risk model learns from.
+    unhappy: dict[int, bool] = {}
     for index, wave in enumerate(waves):
         improve = index / max(len(waves) - 1, 1)
         weights = [3, 2, 3, 3, 4, 5, 6, 10, 12, 14 + 10 * improve, 10 + 14 * improve]
         invitations = list(wave.invitations.select_related("account", "contact"))
-        for invitation in rng.sample(invitations, int(len(invitations) * 0.35)):
-            score = rng.choices(range(11), weights=weights)[0]
+        for invitation in rng.sample(invitations, int(len(invitations) * 0.6)):
+            if unhappy.setdefault(invitation.contact_id, rng.random() < 1 / 6):
+                score = rng.choices(range(11), weights=[5, 5, 6, 7, 7, 6, 5, 3, 2, 1, 1])[0]
+            else:
+                score = rng.choices(range(11), weights=weights)[0]
             category = category_for(score)
             reason = rng.choice(HISTORY_REASONS[category])
             pricing_wave = invitation.account.segment == "smb" and improve > 0.7 and rng.random() < 0.5
@@ -231,6 +236,16 @@ def _history(relationship: Program, transactional: Program) -> None:
 
     responses_retag()
     latest_answers_rebuild()  # the history was bulk-loaded, not routed
+    # What the hourly intelligence tick would do on a real instance: likely detractors, and themes to review.
+    from insights.discovery import discovery_run, discovery_start
+    from insights.risk import train_and_score
+
+    train_and_score(trigger="demo")
+    now = timezone.now()
+    job = discovery_start(stream=Stream.RELATIONSHIP, start=now - timedelta(days=365), end=now, trigger="demo",
+                          dispatch=False)  # fmt: skip
+    if job:
+        discovery_run(job.pk)
 
 
 def _response(invitation: Invitation, score: int, reason: str, at, snapshot):
