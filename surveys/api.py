@@ -197,7 +197,12 @@ class ResponseOut(serializers.ModelSerializer):
     def get_tags(self, response) -> list[dict]:
         # The tags' table belongs to insights, read here by its relation name (surveys imports no insights).
         return [
-            {"theme": tag.theme.name, "how": tag.how, "why": tag.why.get("text", ""), "detail": tag.why}
+            {
+                "theme": tag.theme.name,
+                "how": tag.how,
+                "why": tag.why.get("text") or tag.get_how_display(),
+                "detail": tag.why,
+            }
             for tag in response.tags.all()
         ]
 
