@@ -12,10 +12,28 @@ from . import selectors
 from .filters import BadFilter, filters_from
 
 
-class NpsOut(serializers.Serializer):
-    stream = serializers.ChoiceField(choices=["relationship", "transactional"])
+class _FromTo(serializers.Serializer):
+    # A period's first and last day, as `from` and `to` (`from` is a Python keyword, hence from_).
     from_ = serializers.DateField()
     to = serializers.DateField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+def _filters(request):
+    """The dashboard's filters from the query string, or the 400 answer naming the bad one."""
+    try:
+        return filters_from(request.query_params)[0], None
+    except BadFilter as exc:
+        name, _, message = str(exc).partition(": ")
+        return None, Response({name: [message]}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class NpsOut(_FromTo):
+    stream = serializers.ChoiceField(choices=["relationship", "transactional"])
     filters = serializers.DictField(child=serializers.CharField())
     nps = serializers.FloatField(allow_null=True, help_text="-100 to 100; null without answers")
     responses = serializers.IntegerField()
@@ -24,11 +42,6 @@ class NpsOut(serializers.Serializer):
     detractors = serializers.IntegerField()
     margin_of_error = serializers.FloatField(allow_null=True, help_text="± at 95 %, in NPS points")
     response_rate = serializers.FloatField(allow_null=True, help_text="answered ÷ delivered, 0 to 1")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
 
 
 PARAMETERS = [
@@ -56,11 +69,9 @@ class NpsView(StaffApiMixin, APIView):
 
     @extend_schema(parameters=PARAMETERS, responses=NpsOut)
     def get(self, request):
-        try:
-            filters, _ = filters_from(request.query_params)
-        except BadFilter as exc:
-            name, _, message = str(exc).partition(": ")
-            return Response({name: [message]}, status=status.HTTP_400_BAD_REQUEST)
+        filters, refusal = _filters(request)
+        if refusal:
+            return refusal
         score = selectors.summary(request.user, filters).score  # the dashboard's own function
         delivery = selectors.delivery(request.user, filters)
         return Response({
@@ -153,18 +164,11 @@ class DriverOut(serializers.Serializer):
     moved = serializers.FloatField(allow_null=True)
 
 
-class DriversOut(serializers.Serializer):
+class DriversOut(_FromTo):
     stream = serializers.CharField()
-    from_ = serializers.DateField()
-    to = serializers.DateField()
     nps = serializers.FloatField(allow_null=True)
     responses = serializers.IntegerField()
     drivers = DriverOut(many=True)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
 
 
 class DriversView(StaffApiMixin, APIView):
@@ -176,11 +180,9 @@ class DriversView(StaffApiMixin, APIView):
     def get(self, request):
         from .drivers import _total, drivers
 
-        try:
-            filters, _ = filters_from(request.query_params)
-        except BadFilter as exc:
-            name, _, message = str(exc).partition(": ")
-            return Response({name: [message]}, status=status.HTTP_400_BAD_REQUEST)
+        filters, refusal = _filters(request)
+        if refusal:
+            return refusal
         found = drivers(request.user, filters)
         total = _total(selectors.responses(request.user, filters))
         return Response({
