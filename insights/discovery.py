@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from config.jobs import Recovery, recover
 from config.queueing import enqueue_on_commit
-from surveys.models import Category, Response, Stream, Wave
+from surveys.models import Category, Response, Stream, Wave, verbatim
 
 from .models import (
     Discovery,
@@ -226,7 +226,7 @@ def discover(stream: str, start: datetime, end: datetime, *, progress=lambda p: 
     )
     ids, texts, categories, scores = [], [], [], []
     for pk, reason, improvement, category, score in rows:
-        text = "\n".join(t for t in (reason, improvement) if t).strip()
+        text = verbatim(reason, improvement).strip()
         if len(analyzer(text)) >= 1:
             ids.append(pk)
             texts.append(text)

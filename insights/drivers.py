@@ -13,12 +13,10 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from django.db.models import Count, Q
 
-from surveys.models import Category
+from surveys.models import verbatim
 
 from . import selectors
-from .models import Tag
 from .nps import Score
 
 SUMMARY_SIZE = 5
@@ -74,17 +72,11 @@ def impact(theme: Score, total: Score) -> float | None:
 
 
 def _by_theme(qs) -> dict[int, tuple[str, Score]]:
-    rows = (
-        Tag.objects.filter(response__in=qs.order_by().values("pk"))
-        .order_by()
-        .values("theme_id", "theme__name")
-        .annotate(
-            p=Count("response_id", distinct=True, filter=Q(response__category=Category.PROMOTER)),
-            a=Count("response_id", distinct=True, filter=Q(response__category=Category.PASSIVE)),
-            d=Count("response_id", distinct=True, filter=Q(response__category=Category.DETRACTOR)),
-        )
-    )
-    return {r["theme_id"]: (r["theme__name"], Score(r["p"], r["a"], r["d"])) for r in rows}
+    """Each theme's name and score among `qs`, from the dashboard's own theme counts."""
+    return {
+        r["theme_id"]: (r["theme__name"], Score(r["promoters"], r["passives"], r["detractors"]))
+        for r in selectors.theme_table(qs)
+    }
 
 
 def _total(qs) -> Score:
@@ -112,7 +104,6 @@ def summary(qs, theme_id: int, size: int = SUMMARY_SIZE) -> list[dict]:
     """The theme's most representative verbatims among `qs` (extractive: their own words, none
     generated): nearest the centre of the theme's verbatims, each unlike those already picked."""
     from .discovery import _representatives
-    from .services import response_text
     from .vectors import backend
 
     rows = list(
@@ -123,14 +114,8 @@ def summary(qs, theme_id: int, size: int = SUMMARY_SIZE) -> list[dict]:
     )
     if not rows:
         return []
-    texts = [response_text(_Text(r["reason"], r["improvement"])) for r in rows]
+    texts = [verbatim(r["reason"], r["improvement"]) for r in rows]
     vectors = backend().embed(texts)
     centre = np.asarray(vectors.mean(axis=0)).ravel()
     picked = _representatives(vectors, np.arange(len(rows)), centre, n=size)
     return [{**rows[i], "text": texts[i]} for i in picked]
-
-
-@dataclass(frozen=True)
-class _Text:
-    reason: str
-    improvement: str

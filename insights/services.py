@@ -15,22 +15,17 @@ from django.utils import timezone
 from accounts.models import Role, User
 from config.events import publish
 from outbox.services import email_from_templates, emails_queue_and_send
-from surveys.answers import batch_memo
+from surveys.answers import batch_memo, text_sentiment
 from surveys.cadence import quarter_label, quarter_start
-from surveys.models import Response, Stream
+from surveys.models import Response, Stream, verbatim
 
 from .models import Alert, ExampleSource, Tag, TagHow, Theme, ThemeExample
 from .nps import Score, display
 from .selectors import SCORE_COUNTS
 from .tagging import Match, Tagger, explain
-from .text import sentiment
 
 logger = logging.getLogger(__name__)
 ALERT_DIMENSIONS = ["segment", "plan_tier", "region", "industry", "product_line"]
-
-
-def response_text(response: Response) -> str:
-    return "\n".join(t for t in (response.reason, response.improvement) if t)
 
 
 def tags_write(pairs: list[tuple[int, list[Match]]], *, new: bool = False) -> None:
@@ -51,7 +46,7 @@ def response_tag(response: Response, *, new: bool = False) -> None:
     """Tag a response's reason (and "what would make it a 10") with its themes, each with its reason,
     replacing its earlier tags (a `new` response has none to clear)."""
     tagger = batch_memo("tagger", Tagger.current)  # once per routing batch
-    text = response_text(response)
+    text = response.verbatim
     tags_write([(response.pk, tagger.tag(text, response.language, response.pk))], new=new)
 
 
@@ -75,17 +70,14 @@ def responses_retag(chunk: int = 2000, progress=None) -> int:
         )
         if not batch:
             return done
-        texts = [
-            ("\n".join(t for t in (reason, improvement) if t), lang, pk) for pk, reason, improvement, lang, *_ in batch
-        ]
+        texts = [(verbatim(reason, improvement), lang, pk) for pk, reason, improvement, lang, *_ in batch]
         matches = tagger.tag_many(texts)
         with transaction.atomic():
             tags_write([(pk, found) for (_, _, pk), found in zip(texts, matches, strict=True)])
-            for (text, lang, pk), (*_, old_label, old_score) in zip(texts, batch, strict=True):
-                found = sentiment(text, lang)
-                label, score = (found.label, found.score) if found else ("", None)
-                if (label, score) != (old_label, old_score):
-                    Response.objects.filter(pk=pk).update(sentiment=label, sentiment_score=score)
+            for pk, reason, improvement, lang, *old in batch:
+                tone = text_sentiment(reason, improvement, language=lang)  # as the answer path reads it
+                if list(tone.values()) != old:
+                    Response.objects.filter(pk=pk).update(**tone)
         done += len(batch)
         last = batch[-1][0]
         if progress:
@@ -95,7 +87,7 @@ def responses_retag(chunk: int = 2000, progress=None) -> int:
 def tag_correct(*, response: Response, theme: Theme, present: bool, user) -> None:
     """A person says the response is (or is not) about the theme: the tag follows at once, the
     correction is kept through every re-tagging and becomes an example for other responses."""
-    text = response_text(response)
+    text = response.verbatim
     with transaction.atomic():
         ThemeExample.objects.update_or_create(
             theme=theme, response=response,

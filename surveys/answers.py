@@ -30,7 +30,17 @@ from customers.models import Account, Contact
 from outbox.services import emails_wake
 
 from . import cadence
-from .models import DeviceClass, Invitation, LatestAnswer, Referral, Response, Stream, category_for, token_hash
+from .models import (
+    DeviceClass,
+    Invitation,
+    LatestAnswer,
+    Referral,
+    Response,
+    Stream,
+    category_for,
+    token_hash,
+    verbatim,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -266,13 +276,13 @@ def _sentiment_reader():
     return import_string(path) if path else None
 
 
-def text_sentiment(*texts: str, language: str = "") -> dict[str, Any]:
+def text_sentiment(reason: str, improvement: str = "", *, language: str = "") -> dict[str, Any]:
     """The written text's tone (settings.RESPONSE_SENTIMENT: insights reads it, on this machine),
     as the response's fields. Read while the answer is saved, so the router never writes the row
     twice (a second write in its transaction would take the invitation's key lock at commit, which
     an edit holds)."""
     reader = _sentiment_reader()
-    found = reader("\n".join(t for t in texts if t), language) if reader else None
+    found = reader(verbatim(reason, improvement), language) if reader else None
     return {"sentiment": found.label if found else "", "sentiment_score": found.score if found else None}
 
 

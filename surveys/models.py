@@ -412,6 +412,11 @@ class DeviceClass(models.TextChoices):
 REASON_MAX_LENGTH = 5000
 
 
+def verbatim(reason: str, improvement: str = "") -> str:
+    """What the customer wrote: the reason, then "what would make it a 10" (read for tone and themes)."""
+    return "\n".join(t for t in (reason, improvement) if t)
+
+
 class Sentiment(models.TextChoices):
     NEGATIVE = "negative", "Negative"
     NEUTRAL = "neutral", "Neutral"
@@ -507,6 +512,10 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score} from {self.contact} ({self.stream})"
+
+    @property
+    def verbatim(self) -> str:
+        return verbatim(self.reason, self.improvement)
 
     def editable_until(self) -> datetime:
         from datetime import timedelta
