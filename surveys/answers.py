@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.db import bound_cursor
 from customers.models import Account, Contact
 from outbox.services import emails_wake
 
@@ -102,7 +103,7 @@ def invitation_for_answer(token: str) -> Invitation | None:
         found = Invitation.objects.select_related("contact", "account").only(*fields)
         return found.filter(token_hash=token_hash(token)).first()
     sql, plan = _answer_query()
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(sql, [token_hash(token)])
         row = cursor.fetchone()
     if row is None:
@@ -211,7 +212,7 @@ def _claim_and_store(invitation: Invitation, response: Response, now: datetime) 
     sql, fields = _claim_and_insert_sql()
     params = [now, invitation.pk]
     params += [field.get_db_prep_save(field.pre_save(response, add=True), connection) for field in fields]
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

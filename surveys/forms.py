@@ -161,12 +161,16 @@ class ProgramForm(forms.ModelForm):
 
 
 class AnswerForm(forms.Form):
-    score = forms.TypedChoiceField(
-        choices=[(n, n) for n in range(11)],
-        coerce=int,
+    # A number field, not a choice of eleven: the page draws its own scale, and a form with choices
+    # deep-copies them on every answer posted.
+    score = forms.IntegerField(
+        min_value=0,
+        max_value=10,
         error_messages={
             "required": _("Please choose a score from 0 to 10."),
-            "invalid_choice": _("The score must be a whole number from 0 to 10."),
+            "invalid": _("The score must be a whole number from 0 to 10."),
+            "min_value": _("The score must be a whole number from 0 to 10."),
+            "max_value": _("The score must be a whole number from 0 to 10."),
         },
     )
     reason = forms.CharField(

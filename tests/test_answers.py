@@ -258,6 +258,28 @@ def test_the_rate_limit_per_ip_covers_many_links(client, db, settings):
     assert Response.objects.count() == 2
 
 
+def test_rate_limit_counters_expire_and_survive_a_redis_restart(db):
+    """The counting script gives each new counter its window's expiry, and is loaded again when
+    Redis lost its scripts (a restart, SCRIPT FLUSH)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from config.ratelimit import over_limit
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        pytest.skip("counts through the cache API without Redis")
+    cache.clear()
+    limits = [("test-token", "2/m"), ("test-ip", "5/h")]
+    assert [over_limit(limits, now=1_000_000.0) for _ in range(3)] == [False, False, True]
+    client = cache._cache.get_client(write=True)
+    ttls = sorted(client.ttl(key) for key in client.keys(cache.make_key("rl:*")))
+    assert 0 < ttls[0] <= 61 and 61 < ttls[1] <= 3601
+    client.script_flush()
+    assert over_limit(limits, now=1_000_000.0)  # the fourth hit on the token: still counted, still over
+    assert not over_limit(limits, now=1_000_060.0)  # the next minute's window starts again
+
+
 def test_csrf_works_for_a_customer_on_first_visit(invitation):
     browser = Client(enforce_csrf_checks=True)
     assert browser.post(answer_url(invitation), {"score": "5"}).status_code == 403  # no token, no answer

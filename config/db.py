@@ -1,0 +1,35 @@
+"""Database helpers for the few statements on a hot path."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.db import connection
+
+
+@contextmanager
+def bound_cursor():
+    """A cursor for a hot statement: on PostgreSQL its parameters travel apart from the SQL
+    (server-side binding), so psycopg does not splice every value into the text on each call
+    (about 0.2 ms for a statement of some thirty parameters), and the server prepares a statement
+    it sees repeatedly (psycopg's prepare_threshold). Django's cursor wrapper is kept, so query
+    logging, execute wrappers and error translation work as for any other cursor.
+
+    Only for statements whose parameters PostgreSQL can type from their place in the SQL (column
+    values, comparisons): Django's ORM keeps client-side binding for everything else. Elsewhere,
+    the usual cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    raw = ServerBindingCursor(connection.connection)
+    # As Django's own create_cursor: timestamps read back in the connection's time zone.
+    if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
+        register_tzloader(connection.timezone, raw)
+    with connection._prepare_cursor(raw) as cursor:
+        yield cursor
