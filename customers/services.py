@@ -10,18 +10,21 @@ from django.db.models import F
 from django.utils import timezone
 
 from config import jobs
+from config.db import analyze_after_bulk_write
 from config.events import publish
 from config.queueing import enqueue_on_commit
 from outbox.models import MailEventKind
 from outbox.services import mail_event_handler
 
 from .importing import IMPORTERS, FileRefused, import_customers
-from .models import Contact, ImportJob, ImportStatus
+from .models import Account, Contact, ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
 
 # An interrupted import runs again from the start, which is safe: imports are upserts.
 IMPORT_RECOVERY = jobs.Recovery()
+# What the account and contact imports write (the history importers refresh their own tables).
+IMPORTED_TABLES = (Account, Contact)
 
 
 def import_job_create(*, kind: str, upload: UploadedFile, user, options: dict | None = None) -> ImportJob:
@@ -85,6 +88,7 @@ def import_job_run(job_id: int) -> ImportJob | None:
         )
     else:
         job.status = ImportStatus.DONE
+        analyze_after_bulk_write(*IMPORTED_TABLES, rows=result.created + result.updated)
         job.total_rows = job.processed_rows = result.total
         job.created_count, job.updated_count = result.created, result.updated
         job.unchanged_count, job.error_count, job.errors = result.unchanged, result.error_count, result.errors

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.db import analyze_after_bulk_write
 from customers.importing import FileRefused, ImportResult, read_rows
 from customers.models import Account, Contact
 
@@ -372,6 +373,7 @@ def import_history(parsed: Parsed, *, source: str, progress: Callable[[int, int]
         result.updated += changed
         result.unchanged += 0 if changed else 1
     if result.created:
+        analyze_after_bulk_write(Account, Contact, Invitation, Response, rows=result.created)
         latest_answers_rebuild()  # account figures read each contact's latest answer
         for path in getattr(settings, "HISTORY_IMPORTED_HOOKS", ()):
             import_string(path)()  # theme tags of the imported verbatims (insights)

@@ -243,3 +243,35 @@ def test_semicolons_from_a_european_spreadsheet(staff):
     result = import_customers(kind="accounts", data='external_id;name\nA-1;"Müller; Söhne ""GmbH"""\n'.encode())
     assert result.error_count == 0
     assert Account.objects.get(external_id="A-1").name == 'Müller; Söhne "GmbH"'
+
+
+def test_a_large_import_refreshes_the_planner_statistics(db, monkeypatch):
+    """A wave planned right after a big import must not run on the statistics of empty tables."""
+    from django.db import connection
+
+    from config import db as config_db
+    from customers import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's statistics")
+
+    def estimated_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Contact._meta.db_table])
+            return cursor.fetchone()[0]
+
+    monkeypatch.setattr(config_db, "ANALYZE_AFTER_ROWS", 3)  # a large import, in miniature
+    small = "external_id,name\nA-1,Acme\n"
+    import_customers(kind="accounts", data=small.encode())
+    rows = "email,account_external_id\n" + "".join(f"p{n}@example.com,A-1\n" for n in range(2))
+    job = services.import_job_create(
+        kind="contacts", upload=SimpleUploadedFile("c.csv", rows.encode()), user=None, options={}
+    )
+    services.import_job_run(job.pk)
+    assert estimated_rows() != 2  # two rows written: under the threshold, left to autovacuum
+    rows = "email,account_external_id\n" + "".join(f"q{n}@example.com,A-1\n" for n in range(3))
+    job = services.import_job_create(
+        kind="contacts", upload=SimpleUploadedFile("c.csv", rows.encode()), user=None, options={}
+    )
+    services.import_job_run(job.pk)
+    assert estimated_rows() == 5  # ANALYZE ran: the planner knows the table's size
