@@ -56,10 +56,11 @@ class TaskFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         user = request.user if request is not None else None
         people = team_staff(user) if user is not None and user.is_authenticated else User.objects.none()
+        self.staff = list(people)  # also whom the list page offers for bulk assignment
         self.filters["assignee"].extra["choices"] = [
             ("me", "Me"),
             ("none", "Unassigned (team queue)"),
-            *[(str(u.pk), str(u)) for u in people],
+            *[(str(u.pk), str(u)) for u in self.staff],
         ]
 
     @property
@@ -93,7 +94,7 @@ def task_filter(request, *, defaults: dict[str, str], data=None) -> TaskFilter:
     data = request.GET if data is None else data
     params = data.copy()
     params.pop("page", None)
-    tasks = Task.objects.visible_to(request.user).select_related("account", "contact", "assignee", "response", "team")
+    tasks = Task.objects.visible_to(request.user).select_related("account", "contact", "assignee", "response")
     return TaskFilter(data if params else defaults, queryset=tasks, request=request)
 
 

@@ -137,9 +137,10 @@ class Task(models.Model):
             ),
         ]
         indexes = [
+            # The task lists: a status (and the scope: all, a team, an assignee), soonest due first.
             models.Index(fields=["status", "due_at"]),
-            models.Index(fields=["assignee", "status"]),
-            models.Index(fields=["team", "status"]),
+            models.Index(fields=["assignee", "status", "due_at"]),
+            models.Index(fields=["team", "status", "due_at"]),
         ]
 
     def __str__(self) -> str:
