@@ -61,7 +61,12 @@ def eligibility(program: Program, now: datetime) -> tuple[QuerySet[Contact], dic
         counts[reason] = Count("pk", filter=condition & ~excluded) if excluded else Count("pk", filter=condition)
         excluded |= condition
     skipped = contacts.aggregate(**counts)
-    eligible = contacts.exclude(excluded)
+    # One NOT per condition rather than NOT (a OR b OR …): the quiet-period test then stands alone at
+    # the top of the WHERE, where PostgreSQL turns NOT EXISTS into an anti-join that reads the
+    # invitations once, instead of a subquery per contact.
+    eligible = contacts
+    for _reason, condition in conditions:
+        eligible = eligible.exclude(condition)
     return eligible, {reason: n for reason, n in skipped.items() if n}
 
 
