@@ -51,7 +51,19 @@ SELECT r.submitted_at, r.score, r.reason,
 FROM surveys_response r CROSS JOIN (SELECT id FROM accounts_user WHERE email = 'peer@example.com') u;
 ANALYZE;
 """
-POPULATE = POPULATION.replace("ANALYZE;", "") + PEER
+# Theme tags, as the re-tag job leaves them: one in three commented responses gets its theme by keyword,
+# one in twelve a second one (so that drivers and the theme tables have something to weigh).
+TAGS = """
+INSERT INTO insights_theme_responses (theme_id, response_id, how, why)
+SELECT t.id, r.id, 'keyword', '{}'
+FROM surveys_response r JOIN insights_theme t ON t.id = (SELECT min(id) FROM insights_theme) + r.id %% 8
+WHERE r.reason <> '' AND r.id %% 3 = 0
+UNION ALL
+SELECT t.id, r.id, 'keyword', '{}'
+FROM surveys_response r JOIN insights_theme t ON t.id = (SELECT min(id) FROM insights_theme) + (r.id / 7) %% 8
+WHERE r.reason <> '' AND r.id %% 12 = 0 AND (r.id / 7) %% 8 <> r.id %% 8;
+"""
+POPULATE = POPULATION.replace("ANALYZE;", "") + TAGS.replace("%%", "%") + PEER
 
 
 RAW = {
@@ -168,7 +180,14 @@ def main() -> None:
         "/insights/?stream=transactional&period=year&by=touchpoint": 500,
         "/insights/accounts/?period=year": 1000,  # "Accounts and the loop": < 1 s at 5,000 accounts / 1M responses
         "/api/v1/nps/?stream=relationship&from=2000-01-01": 500,
+        "/insights/themes/": 500,
+        "/insights/drivers/?stream=relationship&period=year": 500,
+        "/insights/risk/": 500,
+        "/insights/themes/discover/": 500,
     }
+    theme = connection.cursor()
+    theme.execute("SELECT min(theme_id) FROM insights_theme_responses")
+    pages[f"/insights/themes/{theme.fetchone()[0]}/?stream=relationship&period=year"] = 500
     for url, target in pages.items():
         assert client.get(url).status_code == 200, url
         page = median_ms(lambda url=url: client.get(url), max(arguments.repeat // 2, 3))
