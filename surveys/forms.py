@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Account, Segment
@@ -160,17 +161,27 @@ class ProgramForm(forms.ModelForm):
 # Customer forms: plain fields, so any HTTP client can post them.
 
 
+SCORE_TEXTS = frozenset(str(n) for n in range(11))
+
+
+class ScoreField(forms.IntegerField):
+    """A score as the page posts it, "0" to "10" exactly: no spaces, decimals or other digits ("٣").
+    Not a choice field of eleven: the page draws its own scale, and a choice field deep-copies its
+    choices on every answer posted."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if str(value) not in SCORE_TEXTS:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+
 class AnswerForm(forms.Form):
-    # A number field, not a choice of eleven: the page draws its own scale, and a form with choices
-    # deep-copies them on every answer posted.
-    score = forms.IntegerField(
-        min_value=0,
-        max_value=10,
+    score = ScoreField(
         error_messages={
             "required": _("Please choose a score from 0 to 10."),
             "invalid": _("The score must be a whole number from 0 to 10."),
-            "min_value": _("The score must be a whole number from 0 to 10."),
-            "max_value": _("The score must be a whole number from 0 to 10."),
         },
     )
     reason = forms.CharField(
