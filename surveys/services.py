@@ -18,6 +18,7 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from config.db import ANALYZE_AFTER_ROWS, analyze_after_bulk_write
 from customers.models import Account, Contact
 from customers.services import contacts_unsubscribe
 from outbox.models import EmailStatus, OutgoingEmail
@@ -97,6 +98,7 @@ def wave_create(
             wave.save(update_fields=["eligible_count", "skipped"])
     except IntegrityError:
         return None
+    analyze_after_bulk_write(Invitation, rows=created)  # the tick's next query plans on these rows
     logger.info("Wave %s: %s invited, skipped %s", wave, created, skipped)
     return wave
 
@@ -276,6 +278,10 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
             emails_queue([mailer.build(i, bodies=False) for i in sendable], fetch=False)
             _link_emails(sendable, "email", "survey")
             total += len(due)
+        if total >= ANALYZE_AFTER_ROWS > total - len(due):
+            # Once per large batch: the senders' claim query plans on the outbox's new size, not on
+            # the statistics of an empty queue (a sort of the whole queue for every claim of 100).
+            analyze_after_bulk_write(OutgoingEmail, Invitation, rows=total)
         if sendable:
             emails_wake(settings.OUTBOX_SENDERS)  # sending starts while the next chunk is prepared
 
