@@ -55,13 +55,13 @@ ANALYZE;
 # one in twelve a second one (so that drivers and the theme tables have something to weigh).
 TAGS = """
 INSERT INTO insights_theme_responses (theme_id, response_id, how, why)
-SELECT t.id, r.id, 'keyword', '{}'
+SELECT t.id, r.id, 'keyword', '{}'::jsonb
 FROM surveys_response r JOIN insights_theme t ON t.id = (SELECT min(id) FROM insights_theme) + r.id %% 8
-WHERE r.reason <> '' AND r.id %% 3 = 0
+WHERE r.reason <> '' AND r.id %% 3 = 1
 UNION ALL
-SELECT t.id, r.id, 'keyword', '{}'
+SELECT t.id, r.id, 'keyword', '{}'::jsonb
 FROM surveys_response r JOIN insights_theme t ON t.id = (SELECT min(id) FROM insights_theme) + (r.id / 7) %% 8
-WHERE r.reason <> '' AND r.id %% 12 = 0 AND (r.id / 7) %% 8 <> r.id %% 8;
+WHERE r.reason <> '' AND r.id %% 12 = 1 AND (r.id / 7) %% 8 <> r.id %% 8;
 """
 POPULATE = POPULATION.replace("ANALYZE;", "") + TAGS.replace("%%", "%") + PEER
 
