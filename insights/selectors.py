@@ -234,7 +234,10 @@ def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, 
         names = dict(Segment.choices)
     elif dimension == "via":
         names = dict(Via.choices)
-    return [(value, str(names.get(value, value) or "(none)"), score) for value, score in scores.items()]
+    rows = [(value, str(names.get(value, value) or "(none)"), score) for value, score in scores.items()]
+    # By label: a GROUP BY returns its groups in whatever order the plan leaves them (a hash or a sort),
+    # and the plan changes with the table's statistics.
+    return sorted(rows, key=lambda row: (row[1].casefold(), row[0]))
 
 
 def theme_table(qs: QuerySet[Response]) -> list[dict]:
