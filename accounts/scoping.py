@@ -58,6 +58,7 @@ TEAM_PATHS = {
     "surveys.latestanswer": "response__team",  # a contact's latest answer, visible with the answer
     "followups.task": "team",
     "insights.dailycount": "team",  # the rollups of responses, by answer-time team like them
+    "insights.dailythemecount": "team",
 }
 
 

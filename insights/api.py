@@ -178,13 +178,13 @@ class DriversView(StaffApiMixin, APIView):
 
     @extend_schema(parameters=PARAMETERS, responses=DriversOut)
     def get(self, request):
-        from .drivers import _total, drivers
+        from .drivers import drivers
 
         filters, refusal = _filters(request)
         if refusal:
             return refusal
         found = drivers(request.user, filters)
-        total = _total(selectors.responses(request.user, filters))
+        total = found[0].total if found else selectors.summary(request.user, filters).score
         return Response({
             "stream": filters.stream, "from": filters.start.date().isoformat(), "to": filters.end.date().isoformat(),
             "nps": total.nps, "responses": total.responses,

@@ -71,25 +71,20 @@ def impact(theme: Score, total: Score) -> float | None:
     return total.nps - rest.nps
 
 
-def _by_theme(qs) -> dict[int, tuple[str, Score]]:
-    """Each theme's name and score among `qs`, from the dashboard's own theme counts."""
+def _by_theme(user, filters: selectors.Filters) -> dict[int, tuple[str, Score]]:
+    """Each theme's name and score under the filters, from the dashboard's own theme counts."""
     return {
         r["theme_id"]: (r["theme__name"], Score(r["promoters"], r["passives"], r["detractors"]))
-        for r in selectors.theme_table(qs)
+        for r in selectors.theme_figures(user, filters)[0]
     }
-
-
-def _total(qs) -> Score:
-    return Score(**qs.order_by().aggregate(**selectors.SCORE_COUNTS))
 
 
 def drivers(user, filters: selectors.Filters) -> list[Driver]:
     """Every theme mentioned in the period, biggest impact (either way) first."""
-    qs = selectors.responses(user, filters)
-    total, themes = _total(qs), _by_theme(qs)
+    total, themes = selectors.summary(user, filters).score, _by_theme(user, filters)
     span = filters.end - filters.start
-    before = selectors.responses(user, replace(filters, start=filters.start - span, end=filters.start))
-    before_total, before_themes = _total(before), _by_theme(before)
+    before = replace(filters, start=filters.start - span, end=filters.start)
+    before_total, before_themes = selectors.summary(user, before).score, _by_theme(user, before)
     found = [
         Driver(
             theme_id=theme_id, name=name, score=score, total=total,

@@ -270,10 +270,36 @@ class DailyCount(models.Model):
         return f"{self.day} {self.stream} {self.dimension or 'all'}={self.value}: {self.responses} × {self.score}"
 
 
+class DailyThemeCount(models.Model):
+    """How many responses of one day (in TIME_ZONE), stream and answer-time team that gave one score
+    are tagged with one theme. Built with ``DailyCount`` for the same sealed days, in all only (a
+    segment filter counts the themes from the responses); the figures read it for days before
+    ``RollupState.themes_through``, which a re-tagging clears until the rows are rebuilt."""
+
+    day = models.DateField()
+    stream = models.CharField(max_length=16)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField()
+    mentions = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["stream", "day"], name="dailythemecount_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stream} theme {self.theme_id}: {self.mentions} × {self.score}"
+
+
 class RollupState(models.Model):
     """The one row saying how far the daily rollups reach; locked by whoever rebuilds them."""
 
     built_through = models.DateField(null=True, help_text="Days before this one are in the rollups.")
+    themes_through = models.DateField(
+        null=True,
+        help_text="Days before this one are in the theme rollups (cleared by a re-tagging).",
+    )
     checked_at = models.DateTimeField(null=True, help_text="Responses changed since are looked at next.")
     verified_on = models.DateField(null=True, help_text="The day every rolled-up day was last compared.")
 

@@ -101,18 +101,22 @@ def _overview(distribution: list[int], commented: int) -> Overview:
 # responses, so each costs what the days and segments cost. Exact in every state of the rollups.
 
 
-def _split(filters: Filters) -> tuple[tuple[date, date] | None, Filters | None, tuple[str, str]]:
+def _split(
+    filters: Filters, *, themes: bool = False
+) -> tuple[tuple[date, date] | None, Filters | None, tuple[str, str]]:
     """The rolled-up days [first, end) the figures may read, the filters left for the responses, and
     the (dimension, value) the rollup rows are read for: ("", "") for all, or the one dimension filter
-    (team aside, a column of the rollups); with two, or days not whole, everything is read from the responses."""
+    (team aside, a column of the rollups); with two, or days not whole, everything is read from the responses.
+    `themes`: for the theme rollups, which are kept in all only and may lag (a re-tagging)."""
     from .models import RollupState
 
     tz = timezone.get_default_timezone()
     start, end = filters.start.astimezone(tz), filters.end.astimezone(tz)
     narrowing = sorted(set(filters.dims) - {"team"})
     built = None
-    if len(narrowing) <= 1 and start.time() == time(0) and end.time() == time(0):
-        built = RollupState.objects.filter(pk=1).values_list("built_through", flat=True).first()
+    if len(narrowing) <= (0 if themes else 1) and start.time() == time(0) and end.time() == time(0):
+        through = "themes_through" if themes else "built_through"
+        built = RollupState.objects.filter(pk=1).values_list(through, flat=True).first()
     if built is None or start.date() >= built:
         return None, filters, ("", "")
     key = (narrowing[0], filters.dims[narrowing[0]]) if narrowing else ("", "")
@@ -240,44 +244,89 @@ def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, 
     return sorted(rows, key=lambda row: (row[1].casefold(), row[0]))
 
 
+# Themes: mentions per theme and category, per quarter. `theme_figures` reads the theme rollups for
+# sealed days (in all, or one team; a segment filter counts from the responses) and the tags for the rest.
+
+THEME_COUNTS = ("mentions", "promoters", "passives", "detractors")
+Cells = dict[tuple[int, str], dict]  # (theme id, name) → {quarter start: [promoters, passives, detractors]}
+
+
+def theme_figures(user, filters: Filters) -> tuple[list[dict], dict]:
+    """The theme table and its quarterly trend of the user's responses under the filters, in three
+    queries: how far the theme rollups reach, their rows for the sealed days, the tags of the rest."""
+    days, rest, _ = _split(filters, themes=True)
+    cells: Cells = {}
+    if days:
+        tz = timezone.get_default_timezone()
+        rows = (
+            _daily_themes(user, filters, days)
+            .annotate(q=TruncQuarter("day"))
+            .values_list("theme_id", "theme__name", "q")
+            .annotate(**{c: Sum("mentions", filter=Q(score__in=scores_of(c)), default=0) for c in Category.values})
+        )
+        _add_cells(cells, ((pk, name, datetime.combine(q, time(0), tzinfo=tz), *n) for pk, name, q, *n in rows))
+    if rest:
+        _add_cells(cells, _tag_cells(responses(user, rest)))
+    return _theme_table(cells), _theme_trend(cells)
+
+
 def theme_table(qs: QuerySet[Response]) -> list[dict]:
     """Mentions of each theme among the responses, by category: what drives detractors vs promoters."""
-    from .models import Theme
-
-    through = Theme.responses.through.objects.filter(response__in=qs.order_by().values("pk"))
-    rows = (
-        through.order_by()
-        .values("theme_id", "theme__name")
-        .annotate(
-            mentions=Count("pk"),
-            promoters=Count("pk", filter=Q(response__category=Category.PROMOTER)),
-            passives=Count("pk", filter=Q(response__category=Category.PASSIVE)),
-            detractors=Count("pk", filter=Q(response__category=Category.DETRACTOR)),
-        )
-        .order_by("-mentions")
-    )
-    return list(rows)
+    return _theme_table(_add_cells({}, _tag_cells(qs)))
 
 
 def theme_trend(qs: QuerySet[Response]) -> dict:
-    """Mentions of each theme per quarter: how the themes shift over time."""
-    from .models import Theme
+    """Mentions of each theme per quarter among the responses: how the themes shift over time."""
+    return _theme_trend(_add_cells({}, _tag_cells(qs)))
 
-    rows = (
-        Theme.responses.through.objects.filter(response__in=qs.order_by().values("pk"))
+
+def _daily_themes(user, filters: Filters, days: tuple[date, date]) -> QuerySet:
+    from .models import DailyThemeCount
+
+    rows = DailyThemeCount.objects.filter(stream=filters.stream, day__gte=days[0], day__lt=days[1])
+    if "team" in filters.dims:
+        rows = rows.filter(team_id=filters.dims["team"])
+    return scoping.visible(user, rows).order_by()
+
+
+def _tag_cells(qs: QuerySet[Response]):
+    """(theme id, name, quarter start, promoters, passives, detractors) counted from the responses' tags."""
+    from .models import Tag
+
+    return (
+        Tag.objects.filter(response__in=qs.order_by().values("pk"))
         .annotate(q=TruncQuarter("response__submitted_at"))
         .order_by()
-        .values("theme__name", "q")
-        .annotate(n=Count("pk"))
+        .values_list("theme_id", "theme__name", "q")
+        .annotate(**{c: Count("pk", filter=Q(response__category=c)) for c in Category.values})
     )
-    quarters = sorted({r["q"] for r in rows})
-    table: dict[str, dict] = {}
-    for r in rows:
-        table.setdefault(r["theme__name"], {})[r["q"]] = r["n"]
-    return {
-        "quarters": quarters,
-        "rows": [(name, [counts.get(q, 0) for q in quarters]) for name, counts in sorted(table.items())],
-    }
+
+
+def _add_cells(cells: Cells, rows) -> Cells:
+    for theme_id, name, quarter, *counts in rows:
+        cell = cells.setdefault((theme_id, name), {}).setdefault(quarter, [0, 0, 0])
+        cell[:] = [a + b for a, b in zip(cell, counts, strict=True)]
+    return cells
+
+
+def _theme_table(cells: Cells) -> list[dict]:
+    """Per theme: mentions and the categories; most mentioned first, then by name."""
+    rows = []
+    for (theme_id, name), quarters in cells.items():
+        by_category = [sum(column) for column in zip(*quarters.values(), strict=True)]
+        counts = dict(zip([f"{c}s" for c in Category.values], by_category, strict=True))
+        rows.append({"theme_id": theme_id, "theme__name": name, "mentions": sum(by_category), **counts})
+    return sorted(rows, key=lambda row: (-row["mentions"], row["theme__name"].casefold(), row["theme_id"]))
+
+
+def _theme_trend(cells: Cells) -> dict:
+    """The quarters, and per theme (by name) its mentions in each."""
+    quarters = sorted({q for by_quarter in cells.values() for q in by_quarter})
+    rows = [
+        (name, [sum(by_quarter.get(q, [0])) for q in quarters])
+        for (_, name), by_quarter in sorted(cells.items(), key=lambda item: item[0][1])
+    ]
+    return {"quarters": quarters, "rows": rows}
 
 
 # Accounts (B2B) -------------------------------------------------------------------------------------

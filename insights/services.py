@@ -19,6 +19,7 @@ from surveys.answers import batch_memo, text_sentiment
 from surveys.cadence import quarter_label, quarter_start
 from surveys.models import Response, Stream, verbatim
 
+from . import rollups
 from .models import Alert, ExampleSource, Tag, TagHow, Theme, ThemeExample
 from .nps import Score, display
 from .selectors import SCORE_COUNTS
@@ -73,6 +74,7 @@ def responses_retag(chunk: int = 2000, progress=None) -> int:
         texts = [(verbatim(reason, improvement), lang, pk) for pk, reason, improvement, lang, *_ in batch]
         matches = tagger.tag_many(texts)
         with transaction.atomic():
+            rollups.themes_changed()  # first: the theme figures leave the rollups until they are rebuilt
             tags_write([(pk, found) for (_, _, pk), found in zip(texts, matches, strict=True)])
             for pk, reason, improvement, lang, *old in batch:
                 tone = text_sentiment(reason, improvement, language=lang)  # as the answer path reads it
@@ -101,6 +103,9 @@ def tag_correct(*, response: Response, theme: Theme, present: bool, user) -> Non
             )
         else:
             Tag.objects.filter(theme=theme, response=response).delete()
+        # The API's `updated_since` and the rollups see the change; a sealed day's theme rows are rebuilt.
+        Response.objects.filter(pk=response.pk).update(updated_at=timezone.now())
+        rollups.theme_day_changed(response.submitted_at)
 
 
 def retag_soon() -> None:

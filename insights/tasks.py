@@ -5,8 +5,12 @@ from . import services
 
 @shared_task(ignore_result=True)
 def retag() -> int:
-    """Re-tag every response with the current theme taxonomy."""
-    return services.responses_retag()
+    """Re-tag every response with the current theme taxonomy, then rebuild the theme rollups."""
+    from . import rollups
+
+    done = services.responses_retag()
+    rollups.refresh()
+    return done
 
 
 @shared_task(ignore_result=True)

@@ -67,8 +67,9 @@ def dashboard(request, filters, period):
     table = sorted(selectors.segments(request.user, filters, by), key=SORTS[sort], reverse=sort != "name")
     grain = "quarter" if request.GET.get("grain") == "quarter" else "month"
     delivery = selectors.delivery(request.user, filters)
-    qs = selectors.responses(request.user, filters)  # themes are read from the responses themselves
+    qs = selectors.responses(request.user, filters)
     segment = filters.dims.get("segment", "")
+    themes, theme_trend = selectors.theme_figures(request.user, filters)
     context = {
         "filters": filters,
         "period": period,
@@ -92,9 +93,9 @@ def dashboard(request, filters, period):
         "band": benchmark_band(segment, score.nps),
         "segment": segment,
         "query": request.GET.urlencode(),
-        "themes": selectors.theme_table(qs),
+        "themes": themes,
         "alerts": scoping.alerts(request.user).filter(stream=filters.stream).select_related("team")[:5],
-        "theme_trend": selectors.theme_trend(qs),
+        "theme_trend": theme_trend,
         "follow_up": selectors.follow_up_summary(qs, filters.stream),
     }
     return render(request, "insights/dashboard.html", context)

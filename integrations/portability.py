@@ -112,6 +112,7 @@ LEFT_OUT = {
     "customers.importjob": "plumbing: past import jobs and their uploaded files",
     "followups.digestsent": "plumbing: which morning digests went out",
     "insights.dailycount": "derived: rebuilt from the responses by the restore",
+    "insights.dailythemecount": "derived: rebuilt from the tags by the restore",
     "insights.discovery": "derived: run a theme discovery again (its accepted themes and examples are exported)",
     "insights.suggestion": "derived: the candidates of a discovery",
     "insights.riskmodel": "derived: retrained from the history by `manage.py score_risk`",
@@ -436,12 +437,13 @@ def _reset_sequences() -> None:
 
 
 def _rebuild_derived() -> None:
-    from insights.models import DailyCount, RollupState
+    from insights.models import DailyCount, DailyThemeCount, RollupState
     from insights.rollups import refresh
     from surveys.answers import latest_answers_rebuild
 
     analyze_after_bulk_write(*(part.model for part in PARTS), rows=ANALYZE_AFTER_ROWS)  # every table was filled
     latest_answers_rebuild()
     DailyCount.objects.all().delete()
+    DailyThemeCount.objects.all().delete()
     RollupState.objects.all().delete()
     refresh()

@@ -20,7 +20,7 @@ PAGES = {
     "home": ("admin", 24),
     "followups:my_tasks": ("csm", 8),
     "followups:queue": ("manager", 9),
-    "insights:dashboard": ("manager", 16),
+    "insights:dashboard": ("manager", 17),
     "insights:accounts": ("manager", 15),
     "customers:account_list": ("manager", 9),
     "customers:contact_list": ("manager", 7),

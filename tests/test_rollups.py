@@ -16,7 +16,8 @@ from accounts import scoping
 from customers.dataprotection import contact_erase
 from insights import rollups, selectors
 from insights.filters import filters_from
-from insights.models import DailyCount, RollupState
+from insights.models import DailyCount, DailyThemeCount, RollupState, Tag, Theme
+from insights.services import responses_retag, tag_correct
 from surveys.models import Response, Stream
 from tests.factories import (
     AccountFactory,
@@ -39,7 +40,9 @@ PARAMS = [
 
 
 def load(team, other_team, days: int = 120) -> None:
-    """Answers over `days` days, both streams, two teams, a spread of segments and reasons."""
+    """Answers over `days` days, both streams, two teams, a spread of segments, reasons and themes."""
+    Theme.objects.update_or_create(name="Roll price", defaults={"keywords": "price"})
+    Theme.objects.update_or_create(name="Roll support", defaults={"keywords": "support"})
     relationship, transactional = ProgramFactory(), TransactionalProgramFactory()
     accounts = [
         AccountFactory(team=team, region="EMEA", segment="smb"),
@@ -50,7 +53,7 @@ def load(team, other_team, days: int = 120) -> None:
     for i in range(60):
         program = transactional if i % 4 == 0 else relationship
         invitation = InvitationFactory(program=program, contact=ContactFactory(account=accounts[i % 3]))
-        reason = "" if i % 3 == 0 else f"because {i}"
+        reason = "" if i % 3 == 0 else f"because {i}: " + ["the price", "support", "price and support"][i % 5 % 3]
         response = submit_answer(invitation=invitation, score=(i * 7) % 11, reason=reason).response
         # spread over the days, at hours that cross midnight in any zone
         when = now - timedelta(days=(i * 13) % days, hours=(i * 5) % 24)
@@ -67,6 +70,7 @@ def assert_exact(user, params) -> None:
     for dimension in selectors.dimensions_for(filters.stream):
         ours = sorted(selectors.segments(user, filters, dimension))
         assert ours == sorted(selectors.segment_table(raw, dimension)), (params, dimension)
+    assert selectors.theme_figures(user, filters) == (selectors.theme_table(raw), selectors.theme_trend(raw)), params
 
 
 def test_every_figure_is_the_same_before_and_after_the_rollups(admin_user, manager, team, other_team):
@@ -75,12 +79,14 @@ def test_every_figure_is_the_same_before_and_after_the_rollups(admin_user, manag
         assert_exact(admin_user, params)  # nothing rolled up yet: all from the responses
     done = rollups.refresh()
     assert done["added"] > 100 and DailyCount.objects.filter(dimension="region").exists()
+    assert DailyThemeCount.objects.filter(theme__name="Roll price").exists()
+    assert Tag.objects.filter(theme__name="Roll support").count() > 10
     for user in (admin_user, manager, scoping.SYSTEM):
         for params in PARAMS:
             assert_exact(user, params)
         assert_exact(user, {"period": "year", "team": str(team.pk)})
     rows = set(DailyCount.objects.values_list("day", "stream", "team", "score", "responses", "commented"))
-    assert rollups.refresh() == {"changed": 0, "added": 0, "repaired": 0}
+    assert rollups.refresh() == {"changed": 0, "added": 0, "repaired": 0, "themes": 0}
     assert set(DailyCount.objects.values_list("day", "stream", "team", "score", "responses", "commented")) == rows
 
 
@@ -93,11 +99,46 @@ def test_a_period_of_sealed_days_is_read_from_the_rollups_alone(admin_user, team
         overview = selectors.summary(admin_user, filters)
         selectors.score_trend(admin_user, filters)
         selectors.segments(admin_user, filters, "region")
+        table, trend = selectors.theme_figures(admin_user, filters)
+        assert table and trend["rows"]
         filtered = replace(filters, dims={"region": "EMEA"})
         assert selectors.summary(admin_user, filtered).score.responses > 0
         selectors.segments(admin_user, filtered, "region")
     assert overview.score.responses > 0
     assert not [q["sql"] for q in queries if "surveys_response" in q["sql"]]
+
+
+def test_a_retagging_counts_the_themes_from_the_responses_until_the_next_refresh(admin_user, team, other_team):
+    load(team, other_team)
+    rollups.refresh()
+    Theme.objects.filter(name="Roll support").update(keywords="because")  # every comment matches now
+    responses_retag()
+    assert RollupState.objects.get().themes_through is None
+    for params in PARAMS:
+        assert_exact(admin_user, params)  # the theme rollups are stale: not read
+    done = rollups.refresh()
+    assert done["themes"] > 100 and done["added"] == 0
+    state = RollupState.objects.get()
+    assert state.themes_through == state.built_through
+    for params in PARAMS:
+        assert_exact(admin_user, params)
+
+
+def test_a_tag_corrected_on_a_sealed_day_is_rolled_up_at_once(admin_user, team, other_team):
+    load(team, other_team)
+    rollups.refresh()
+    built = RollupState.objects.get().built_through
+    old = (
+        Response.objects.filter(stream=Stream.RELATIONSHIP, submitted_at__lt=rollups.midnight(built))
+        .exclude(tags__theme__name="Roll price")
+        .first()
+    )
+    before = old.updated_at
+    tag_correct(response=old, theme=Theme.objects.get(name="Roll price"), present=True, user=admin_user)
+    old.refresh_from_db()
+    assert old.updated_at > before  # the API's updated_since and the rollups see it
+    for params in PARAMS:
+        assert_exact(admin_user, params)  # no refresh in between
 
 
 def test_a_manager_reads_only_their_teams_rollups(manager, team, other_team):
