@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -245,6 +246,45 @@ SENT_SQL = (
 )
 
 
+class _Marks:
+    """Records "sent" marks on a PostgreSQL connection of its own, from a thread: the UPDATE of one
+    message runs while the next message is built, and is waited for (`settle`) before the next
+    message is handed to the mail server. So a killed sender still leaves at most one message in
+    doubt, and the sender does not wait a round trip per message. Used outside a transaction only
+    (the marks must see the committed claim); inside one (tests, or a caller's atomic block) and on
+    SQLite, the sender records each mark on its own connection."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        params = db_connection.get_connection_params()
+        self.connection = psycopg.connect(**params, autocommit=True)
+        self.connection.execute("SET synchronous_commit TO OFF")  # see _commits_unflushed
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-marks")
+        self.pending: Future | None = None
+
+    @staticmethod
+    def usable() -> bool:
+        return db_connection.vendor == "postgresql" and not db_connection.in_atomic_block
+
+    def record(self, params: list) -> None:
+        self.settle()
+        self.pending = self.thread.submit(self.connection.execute, SENT_SQL, params)
+
+    def settle(self) -> None:
+        """Wait for the last mark; its database error, if any, is raised here."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.settle()
+        finally:
+            self.thread.shutdown()
+            self.connection.close()
+
+
 class _Sender:
     """One claim's sending state: its connection, its counts and its lease renewals."""
 
@@ -253,6 +293,7 @@ class _Sender:
         self.connection: Any = None
         self.counts: Counter[str] = Counter()
         self.renewed = time.monotonic()
+        self.marks: _Marks | None = None
 
     def open(self, rows: list[OutgoingEmail]) -> bool:
         if self.connection is None:
@@ -266,6 +307,16 @@ class _Sender:
             self.counts["waiting"] += _release(self.claim, [r.pk for r in rows], error=error, delay=UNREACHABLE_RETRY)
             return False
         return True
+
+    def settle(self) -> None:
+        """Every message handed over so far is recorded (before anything else writes its rows)."""
+        if self.marks is not None:
+            self.marks.settle()
+
+    def finish(self) -> None:
+        if self.marks is not None:
+            marks, self.marks = self.marks, None
+            marks.close()
 
     def close(self) -> None:
         if self.connection is not None:
@@ -318,9 +369,11 @@ class _Sender:
                 headers=row.headers,
             )  # fmt: skip
             if built is not None:
+                self.settle()  # the previous message is recorded before this one can be accepted
                 smtp.sendmail(built[0], [row.to], built[1])
                 return None
         message = email_build(row)
+        self.settle()
         self.connection.send_messages([message])
         return message
 
@@ -328,12 +381,18 @@ class _Sender:
         # The hot path of a wave: one plain statement per message (the ORM's query building costs
         # more than the UPDATE itself). A server-side prepared statement measured no difference.
         status = getattr(message, "anymail_status", None)
-        with db_connection.cursor() as cursor:
-            provider_id = (getattr(status, "message_id", None) or "")[:255]
-            cursor.execute(SENT_SQL, [timezone.now(), provider_id, row.pk, self.claim])
+        params = [timezone.now(), (getattr(status, "message_id", None) or "")[:255], row.pk, self.claim]
+        if self.marks is None and _Marks.usable():
+            self.marks = _Marks()
+        if self.marks is not None:
+            self.marks.record(params)
+        else:
+            with db_connection.cursor() as cursor:
+                cursor.execute(SENT_SQL, params)
         self.counts["sent"] += 1
 
     def _failed(self, row: OutgoingEmail, exc: Exception) -> None:
+        self.settle()
         permanent, bounce = _refusal(exc)
         error = _describe(exc)
         attempts = row.attempts + 1
@@ -379,6 +438,7 @@ def emails_send_due(*, ids: Iterable[int] | None = None, seconds: float | None =
             sender.send(rows)
     finally:
         sender.close()
+        sender.finish()  # every "sent" mark is written before the rest of the claim goes back
         _release(claim)  # a shutdown or an unexpected error: what was never handed over goes back
         _commits_unflushed(False)
     if more:

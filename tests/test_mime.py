@@ -76,10 +76,18 @@ def test_the_direct_bytes_read_back_as_djangos_message(case):
         {"to": "jürgen@example.de"},
         {"subject": "Two\nlines"},
         {"text": "x" * 1200},
+        {"text": "short\n" + "ü" * 500 + "\nshort"},  # 500 characters, 1,000 bytes
         {"headers": {"X-A": "b\r\nBcc: y"}},
         {"from_email": "nps@exämple.de"},
     ],
-    ids=["non-ascii address", "subject with a line break", "long line", "header injection", "non-ascii sender"],
+    ids=[
+        "non-ascii address", "subject with a line break", "long line", "long line in bytes", "header injection",
+        "non-ascii sender",
+    ],
 )  # fmt: skip
 def test_anything_unusual_is_left_to_django(change):
     assert smtp_bytes(**{**CASES[0], **change}) is None
+
+
+def test_a_long_line_within_998_bytes_is_written_directly():
+    assert smtp_bytes(**{**CASES[0], "text": "ü" * 499}) is not None  # 998 bytes
