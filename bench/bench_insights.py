@@ -145,6 +145,12 @@ def main() -> None:
         ours = median_ms(function, arguments.repeat)
         theirs = median_ms(lambda sql=RAW[name]: raw(sql, filters), arguments.repeat)
         print(f"{name}, with rollups: {ours:.1f} ms, raw SQL {theirs:.0f} ms, ratio {ours / theirs:.2f}", flush=True)
+    # The theme table and its quarterly trend (dashboard, drivers): through the theme rollups, and
+    # counted from the tags joined to the responses (what every page did before them).
+    assert selectors.theme_figures(scoping.SYSTEM, filters) == (selectors.theme_table(qs), selectors.theme_trend(qs))
+    ours = median_ms(lambda: selectors.theme_figures(scoping.SYSTEM, filters), arguments.repeat)
+    tags = median_ms(lambda: (selectors.theme_table(qs), selectors.theme_trend(qs)), arguments.repeat)
+    print(f"themes table and trend: with rollups {ours:.1f} ms, from the tags {tags:.0f} ms", flush=True)
 
     # The peer: django-nps computes the NPS of its table with three COUNT queries.
     from net_promoter_score.models import UserScore

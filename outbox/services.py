@@ -15,6 +15,7 @@ The rules (docs/RELIABILITY.md shows them under faults):
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 import time
@@ -246,6 +247,10 @@ SENT_SQL = (
 )
 
 
+class MarkFailed(Exception):
+    """Recording a message as sent failed (the database): the sender stops, as with any database error."""
+
+
 class _Marks:
     """Records "sent" marks on a PostgreSQL connection of its own, from a thread: the UPDATE of one
     message runs while the next message is built, and is waited for (`settle`) before the next
@@ -275,7 +280,10 @@ class _Marks:
         """Wait for the last mark; its database error, if any, is raised here."""
         if self.pending is not None:
             pending, self.pending = self.pending, None
-            pending.result()
+            try:
+                pending.result()
+            except Exception as exc:
+                raise MarkFailed(f"Recording a sent email failed: {exc}") from exc
 
     def close(self) -> None:
         try:
@@ -349,6 +357,8 @@ class _Sender:
             row = pending.pop(0)
             try:
                 message = self._send_one(row)
+            except MarkFailed:
+                raise  # the database, not this message: stop (what was not handed over goes back)
             except Exception as exc:  # noqa: BLE001 - recorded on the row: retried, failed or bounced
                 self._failed(row, exc)
                 if _lost_connection(exc):
@@ -369,7 +379,8 @@ class _Sender:
                 headers=row.headers,
             )  # fmt: skip
             if built is not None:
-                self.settle()  # the previous message is recorded before this one can be accepted
+                if "data" not in vars(smtp):  # once per connection
+                    smtp.data = functools.partial(_data_settled, smtp, self.settle)
                 smtp.sendmail(built[0], [row.to], built[1])
                 return None
         message = email_build(row)
@@ -413,6 +424,21 @@ class _Sender:
             next_attempt_at=timezone.now() + retry_delay(attempts),
         )
         self.counts["retrying"] += 1
+
+
+def _data_settled(smtp: smtplib.SMTP, settle: Callable[[], None], message: bytes):
+    """SMTP DATA once the previous message's "sent" mark is written. smtplib's sendmail sends MAIL and
+    RCPT first, so the mark's round trip overlaps theirs; the server can accept this message only
+    after the previous one is recorded, so a killed sender leaves one message in doubt at most."""
+    try:
+        settle()
+    except MarkFailed:
+        try:
+            smtp.rset()  # MAIL and RCPT were sent: end that transaction, nothing is accepted
+        except (smtplib.SMTPException, OSError):
+            logger.info("Resetting the SMTP transaction failed", exc_info=True)
+        raise
+    return smtplib.SMTP.data(smtp, message)
 
 
 def emails_send_due(*, ids: Iterable[int] | None = None, seconds: float | None = None) -> dict[str, int]:

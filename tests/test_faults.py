@@ -286,3 +286,41 @@ def test_customers_answer_and_unsubscribe_while_redis_is_down(transactional_db, 
         private.stop()
         use_broker(settings.CELERY_BROKER_URL)
         app.conf.task_always_eager = True
+
+
+def test_a_sent_mark_that_fails_stops_the_sender_before_the_next_message_is_accepted(
+    live_broker, tmp_path, settings, monkeypatch
+):
+    """The "sent" marks run on their own connection, overlapped with the next message's MAIL and RCPT;
+    when one fails, the next message is never accepted (its DATA is not sent) and no message is failed:
+    the one whose mark was lost goes back to the queue, the one message in doubt."""
+    from outbox import services as outbox_services
+
+    sink = Sink(tmp_path)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", sink.port, 5
+    record, calls = outbox_services._Marks.record, []  # noqa: SLF001
+
+    def second_fails(marks, params):
+        calls.append(params)
+        if len(calls) == 2:
+            marks.settle()
+            marks.pending = marks.thread.submit(lambda: 1 / 0)  # the database refused it
+            return
+        record(marks, params)
+
+    try:
+        emails = queue_wave(5)
+        monkeypatch.setattr(outbox_services._Marks, "record", second_fails)  # noqa: SLF001
+        with pytest.raises(outbox_services.MarkFailed):
+            emails_send_due()
+        assert sink.received() == Counter(emails[:2])  # the third message's DATA was never sent
+        rows = {r.to: r for r in OutgoingEmail.objects.all()}
+        assert rows[emails[0]].status == EmailStatus.SENT
+        assert {rows[e].status for e in emails[1:]} == {EmailStatus.QUEUED}  # none failed …
+        assert {rows[e].attempts for e in emails} == {0}  # … or counted as an attempt
+        monkeypatch.setattr(outbox_services._Marks, "record", record)  # noqa: SLF001
+        assert emails_send_due()["sent"] == 4
+        assert sink.received() == Counter(emails) + Counter(emails[1:2])  # only the one in doubt, twice
+    finally:
+        sink.stop()
