@@ -154,9 +154,10 @@ def main() -> None:
                 baseline_size = min(size, arguments.baseline_size)
                 baseline = run_smtplib(baseline_size)
                 expected += size + baseline_size
+                target = 0.5 if processes == 1 else 0.7  # issue 12: solo ≥ 0.5, prefork on 2 cores ≥ 0.7
                 print(
                     f"one worker, {pool_arguments(processes)[-1]}, wave of {size:,}: {rate:,.0f} emails/s; "
-                    f"smtplib {baseline:,.0f} emails/s; ratio {rate / baseline:.2f} (target >= 0.5); "
+                    f"smtplib {baseline:,.0f} emails/s; ratio {rate / baseline:.2f} (target >= {target}); "
                     f"worker peak memory {peak:.0f} MB; {size / rate / 60:.1f} minutes in all",
                     flush=True,
                 )
