@@ -114,7 +114,11 @@ def theme_verbatims(request, filters, period, pk: int):
         qs = qs.filter(sentiment=sentiment)
     summary = drivers.summary(qs, theme.pk)  # the five that say it best, among those filtered
     qs = qs.select_related("contact", "account").order_by("-submitted_at")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    paginator = Paginator(qs, 50)
+    if not sentiment:  # the count from the theme figures (their rollups), not a scan of the period's tags
+        counts = next((row for row in selectors.theme_figures(request.user, filters)[0] if row["theme_id"] == pk), {})
+        paginator.count = counts.get(f"{category}s" if category in Category.values else "mentions", 0)
+    page = paginator.get_page(request.GET.get("page"))
     return render(request, "insights/theme_verbatims.html", {
         "theme": theme, "page": page, "filters": filters, "category": category, "sentiment": sentiment,
         "sentiments": Sentiment.choices, "summary": summary, "query": request.GET.urlencode(),

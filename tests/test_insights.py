@@ -266,8 +266,10 @@ def test_theme_frequency_by_category_and_its_verbatims(client, admin_user):
     page = client.get(reverse("insights:theme_verbatims", args=[pricing]), {"period": "year", "category": "detractor"})
     html = page.content.decode()
     assert "Too expensive" in html and "Worth the price" not in html
+    assert page.context["page"].paginator.count == 2 == len(page.context["page"].object_list)
     page = client.get(reverse("insights:theme_verbatims", args=[pricing]), {"period": "year"})
     assert "great support &lt;3" in page.content.decode()
+    assert page.context["page"].paginator.count == 3 == len(page.context["page"].object_list)
 
 
 def test_two_declines_beyond_the_margin_raise_one_alert(
