@@ -123,10 +123,18 @@ def _insert(model, columns: list[str], rows) -> None:
 
 
 def _chunks(first: date, end: date):
+    """[start, stop) spans of at most CHUNK_DAYS days covering [first, end)."""
     day = first
     while day < end:
-        yield day
-        day += timedelta(days=CHUNK_DAYS)
+        stop = min(day + timedelta(days=CHUNK_DAYS), end)
+        yield day, stop
+        day = stop
+
+
+def _first_day() -> date | None:
+    """The day of the first response, in TIME_ZONE."""
+    first = Response.objects.aggregate(first=Min("submitted_at"))["first"]
+    return timezone.localdate(first, timezone.get_default_timezone()) if first else None
 
 
 def _days(queryset) -> list[date]:
@@ -152,21 +160,15 @@ def refresh(now: datetime | None = None) -> dict[str, int]:
                 done["changed"] += 1
         sealed = seal_day(now)
         if built is None:
-            first = Response.objects.aggregate(first=Min("submitted_at"))["first"]
-            built = timezone.localdate(first, timezone.get_default_timezone()) if first else sealed
-            built = min(built, sealed)
-        for start in _chunks(built, sealed):
-            end = min(start + timedelta(days=CHUNK_DAYS), sealed)
+            built = min(_first_day() or sealed, sealed)
+        for start, end in _chunks(built, sealed):
             _build(start, end)
             done["added"] += (end - start).days
         current.built_through = max(built, sealed)
         if themes_cleared:  # a re-tagging rewrote the tags: every rolled-up day's theme rows again
-            first = Response.objects.aggregate(first=Min("submitted_at"))["first"]
-            start = timezone.localdate(first, timezone.get_default_timezone()) if first else current.built_through
-            for chunk in _chunks(start, current.built_through):
-                end = min(chunk + timedelta(days=CHUNK_DAYS), current.built_through)
-                _build_themes(chunk, end)
-                done["themes"] += (end - chunk).days
+            for start, end in _chunks(_first_day() or current.built_through, current.built_through):
+                _build_themes(start, end)
+                done["themes"] += (end - start).days
         current.themes_through = current.built_through
         current.checked_at = now
         today = timezone.localdate(now, timezone.get_default_timezone())
@@ -198,10 +200,9 @@ def verify(built_through: date) -> list[date]:
         for row in DailyCount.objects.filter(dimension="", day__lt=built_through).values(*key, "responses", "commented")
     }
     differ = {key[0] for key in actual.keys() | rolled.keys() if actual.get(key) != rolled.get(key)}
-    first = Response.objects.aggregate(first=Min("submitted_at"))["first"]
+    first = _first_day()
     if first is not None:
-        start = timezone.localdate(first, tz)
-        tagged = {tuple(row[k] for k in THEME_KEY): row["mentions"] for row in _themes_of_days(start, built_through)}
+        tagged = {tuple(row[k] for k in THEME_KEY): row["mentions"] for row in _themes_of_days(first, built_through)}
         themes = {
             tuple(row[k] for k in THEME_KEY): row["mentions"]
             for row in DailyThemeCount.objects.filter(day__lt=built_through).values(*THEME_KEY, "mentions")

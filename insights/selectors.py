@@ -247,7 +247,6 @@ def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, 
 # Themes: mentions per theme and category, per quarter. `theme_figures` reads the theme rollups for
 # sealed days (in all, or one team; a segment filter counts from the responses) and the tags for the rest.
 
-THEME_COUNTS = ("mentions", "promoters", "passives", "detractors")
 Cells = dict[tuple[int, str], dict]  # (theme id, name) → {quarter start: [promoters, passives, detractors]}
 
 
