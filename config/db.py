@@ -12,8 +12,9 @@ def bound_cursor():
     """A cursor for a hot statement: on PostgreSQL its parameters travel apart from the SQL
     (server-side binding), so psycopg does not splice every value into the text on each call
     (about 0.2 ms for a statement of some thirty parameters), and the server prepares a statement
-    it sees repeatedly (psycopg's prepare_threshold). Django's cursor wrapper is kept, so query
-    logging, execute wrappers and error translation work as for any other cursor.
+    it sees repeatedly (``prepare_threshold`` in the database OPTIONS, config/settings/base.py).
+    Django's cursor wrapper is kept, so query logging, execute wrappers and error translation work
+    as for any other cursor. The psycopg cursor is made once per database connection and reused.
 
     Only for statements whose parameters PostgreSQL can type from their place in the SQL (column
     values, comparisons): Django's ORM keeps client-side binding for everything else. Elsewhere,
@@ -22,17 +23,24 @@ def bound_cursor():
         with connection.cursor() as cursor:
             yield cursor
         return
+    connection.ensure_connection()
+    raw = getattr(connection, "_rebound_bound_cursor", None)
+    if raw is None or raw.closed or raw.connection is not connection.connection:
+        raw = connection._rebound_bound_cursor = _new_bound_cursor()
+    # Not closed on the way out (Django's wrapper would close it): the next statement reuses it.
+    yield connection._prepare_cursor(raw)
+
+
+def _new_bound_cursor():
     from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
-    connection.ensure_connection()
     raw = ServerBindingCursor(connection.connection)
     # As Django's own create_cursor: timestamps read back in the connection's time zone.
     if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
         register_tzloader(connection.timezone, raw)
-    with connection._prepare_cursor(raw) as cursor:
-        yield cursor
+    return raw
 
 
 # Below this many rows written, autovacuum's own ANALYZE (within a minute or so) is soon enough.

@@ -87,6 +87,13 @@ TEMPLATES = [
 
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off (for PgBouncer in transaction mode; ours runs in
+    # session mode, docs/SCALING.md). Only statements run through config.db.bound_cursor bind on the
+    # server, so only those hot statements are prepared, each after its fifth run on a connection: the
+    # answer's lookup and claim, the sender's marks. Parsing and planning them was about a third of
+    # PostgreSQL's time per answer.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
