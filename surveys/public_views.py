@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import public
 from config.clientip import client_ip
-from config.ratelimit import over_limit
+from config.ratelimit import Count
 from customers.models import Contact
 
 from . import answers, links, services, widget
@@ -114,27 +114,52 @@ def _status_page(request, invitation: Invitation | None, name: str, status: int 
     return _customer_page(request, invitation, "surveys/public/status.html", context, status=status)
 
 
-def _rate_limited(request, token: str) -> bool:
-    """Every limit that applies is counted (one cache round trip); any one over refuses the request."""
+def _limits(request, token: str) -> list[tuple[str, str]]:
+    """The limits a request to a link counts: an answer per link and per client IP, a page per IP."""
     ip = client_ip(request)
     if request.method == "POST":
-        limits = [
+        return [
             (f"answer-token:{token}", settings.ANSWER_RATE_PER_TOKEN),
             (f"answer-ip:{ip}", settings.ANSWER_RATE_PER_IP),
         ]
-    else:
-        limits = [(f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP)]
-    return _over(limits)
+    return [(f"public-ip:{ip}", settings.PUBLIC_RATE_PER_IP)]
+
+
+def _rate_limited(request, token: str) -> bool:
+    """Every limit that applies is counted (one cache round trip); any one over refuses the request."""
+    return _over(_limits(request, token))
 
 
 def _over(limits: list[tuple[str, str]]) -> bool:
     """Count the limits (one cache round trip); True if any is over. Fails open: with the cache down,
     an answer matters more than a limit."""
+    return _verdict(_start_count(limits))
+
+
+def _start_count(limits: list[tuple[str, str]]) -> Count | None:
+    """Send the count (on Redis its reply is read by _verdict); None when the cache is down."""
     try:
-        return over_limit(limits)
+        return Count(limits)
     except Exception as exc:  # noqa: BLE001 - any cache failure
-        logger.warning("Rate limits not counted, the cache is unavailable (%s: %s).", type(exc).__name__, exc)
+        _cache_down(exc)
+        return None
+
+
+def _verdict(count: Count | None) -> bool:
+    """Whether a started count is over a limit; False when the cache is down (fails open)."""
+    if count is None:
         return False
+    try:
+        return count.over()
+    except Exception as exc:  # noqa: BLE001 - any cache failure
+        _cache_down(exc)
+        return False
+    finally:
+        count.close()
+
+
+def _cache_down(exc: Exception) -> None:
+    logger.warning("Rate limits not counted, the cache is unavailable (%s: %s).", type(exc).__name__, exc)
 
 
 def _device(request) -> str:
@@ -142,10 +167,16 @@ def _device(request) -> str:
 
 
 def _open_invitation(request, token: str, lookup=None) -> tuple[Invitation | None, HttpResponse | None]:
-    """The invitation behind a link, or the page that explains why it cannot be used."""
-    if _rate_limited(request, token):
+    """The invitation behind a link, or the page that explains why it cannot be used. The rate
+    limits are counted while the invitation is looked up (on Redis the count's round trip overlaps
+    the query); a request over a limit is refused all the same, having cost one indexed lookup."""
+    count = _start_count(_limits(request, token))
+    try:
+        invitation = (lookup or invitation_for_token)(token)
+    finally:
+        limited = _verdict(count)
+    if limited:
         return None, _status_page(request, None, "rate_limited", status=429)
-    invitation = (lookup or invitation_for_token)(token)
     if invitation is None:
         return None, _status_page(request, None, "link_invalid", status=404)
     if invitation.contact.unsubscribed_at:

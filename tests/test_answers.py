@@ -280,6 +280,28 @@ def test_rate_limit_counters_expire_and_survive_a_redis_restart(db):
     assert not over_limit(limits, now=1_000_060.0)  # the next minute's window starts again
 
 
+def test_a_count_never_read_leaves_no_reply_on_a_pooled_connection(db):
+    """The answer's lookup runs between sending the count and reading it; if the lookup fails, the
+    count is closed unread, and the next count on the pool must read its own reply, not that one."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from config.ratelimit import Count, over_limit
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        pytest.skip("counts through the cache API without Redis")
+    cache.clear()
+    limits = [("test-token", "1/m")]
+    assert not over_limit(limits, now=1_000_000.0)
+    unread = Count(limits, now=1_000_000.0)  # the second hit: over, but nobody reads it
+    unread.close()
+    assert over_limit(limits, now=1_000_000.0)  # the third hit's own reply: over
+    assert not over_limit([("another-token", "1/m")], now=1_000_000.0)  # a reply of its own, not a stale one
+    cache.set("rl-check", 1)  # and the pool still serves the cache's own commands
+    assert cache.get("rl-check") == 1
+
+
 def test_csrf_works_for_a_customer_on_first_visit(invitation):
     browser = Client(enforce_csrf_checks=True)
     assert browser.post(answer_url(invitation), {"score": "5"}).status_code == 403  # no token, no answer
