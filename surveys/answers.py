@@ -79,7 +79,8 @@ def _answer_query() -> tuple[str, list]:
         fields = sorted((model._meta.get_field(name) for name in names), key=lambda field: order[field.name])
         alias = model._meta.db_table
         columns += [f'"{alias}"."{field.column}"' for field in fields]
-        plan.append((model, [field.attname for field in fields], fields))
+        converters = [getattr(field, "from_db_value", None) for field in fields]
+        plan.append((model, [field.attname for field in fields], converters))
     invitation, contact, account = (m._meta.db_table for m, _ in ANSWER_COLUMNS)
     # Names from the models' metadata; the token is a parameter.
     sql = (
@@ -109,13 +110,13 @@ def invitation_for_answer(token: str) -> Invitation | None:
     if row is None:
         return None
     objects, start = [], 0
-    for model, attnames, fields in plan:
+    for model, attnames, converters in plan:
         values = [
-            field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-            for field, value in zip(fields, row[start : start + len(fields)], strict=True)
+            convert(value, None, connection) if convert else value
+            for convert, value in zip(converters, row[start : start + len(converters)], strict=True)
         ]
         objects.append(model.from_db(connection.alias, attnames, values))
-        start += len(fields)
+        start += len(converters)
     invitation, contact, account = objects
     invitation.contact, invitation.account = contact, account
     return invitation
