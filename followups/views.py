@@ -1,7 +1,6 @@
 """The CSM's daily tool: task queues, the task page and its actions, SLA policies."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,6 +9,8 @@ from django.views.decorators.http import require_POST
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, MANAGERS, roles
 from config.inputs import safe_next, whole_number
+from config.links import row_links
+from config.pagination import KeysFirstPaginator
 from customers.models import Segment
 
 from . import loop, selectors, services
@@ -46,7 +47,10 @@ def _task_or_404(request, pk: int) -> Task:
 
 def _list(request, *, title: str, defaults: dict[str, str]):
     filterset = task_filter(request, defaults=defaults)
-    page = Paginator(ordered(filterset).only(*LIST_COLUMNS), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(ordered(filterset).only(*LIST_COLUMNS), PAGE_SIZE).get_page(request.GET.get("page"))
+    link = row_links("followups:task_detail")
+    for task in page:
+        task.link = link(task.pk)
     context = {
         "title": title,
         "form": filterset.form,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, roles
+from config.pagination import KeysFirstPaginator
 from followups.filters import ordered, task_filter
 from surveys.models import Category, Question, Sentiment, Stream
 
@@ -114,7 +115,7 @@ def theme_verbatims(request, filters, period, pk: int):
         qs = qs.filter(sentiment=sentiment)
     summary = drivers.summary(qs, theme.pk)  # the five that say it best, among those filtered
     qs = qs.select_related("contact", "account").order_by("-submitted_at")
-    paginator = Paginator(qs, 50)
+    paginator = KeysFirstPaginator(qs, 50)
     if not sentiment:  # the count from the theme figures (their rollups), not a scan of the period's tags
         counts = next((row for row in selectors.theme_figures(request.user, filters)[0] if row["theme_id"] == pk), {})
         paginator.count = counts.get(f"{category}s" if category in Category.values else "mentions", 0)

@@ -338,6 +338,24 @@ def test_the_queue_filters_and_sorts_by_due_time(client, team, manager, django_a
         client.get(reverse("followups:queue"))
 
 
+def test_the_queue_pages_in_due_order_and_links_every_task(client, team, manager, monkeypatch):
+    monkeypatch.setattr("followups.views.PAGE_SIZE", 2)  # five tasks, three pages
+    for score in (1, 5, 7, 2, 9):
+        answer(ContactFactory(account=AccountFactory(team=team, csm=None)), score)
+    expected = list(Task.objects.order_by("due_at", "pk").values_list("pk", flat=True))
+    client.force_login(manager)
+    shown = []
+    for number in (1, 2, 3):
+        page = client.get(reverse("followups:queue"), {"page": number})
+        rows = page.context["page"].object_list
+        shown += [task.pk for task in rows]
+        html = page.content.decode()
+        assert all(f'href="{reverse("followups:task_detail", args=[task.pk])}"' in html for task in rows)
+    assert shown == expected  # keys first, then the rows: the same order, nothing twice or skipped
+    last = client.get(reverse("followups:queue"), {"page": 99}).context["page"]
+    assert last.number == 3 and [task.pk for task in last.object_list] == expected[4:]
+
+
 def test_admins_edit_sla_policies_in_the_ui(client, admin_user):
     client.force_login(admin_user)
     page = client.get(reverse("followups:sla_policies"))
