@@ -53,7 +53,13 @@ def analyze_after_bulk_write(*models, rows: int) -> None:
     loaded, the planner estimated 35 accounts and one contact each where there were 200,000 accounts
     and a million contacts, and planned the wave's query for that. A no-op on other databases and for
     small writes."""
-    if connection.vendor != "postgresql" or rows < ANALYZE_AFTER_ROWS:
+    if rows >= ANALYZE_AFTER_ROWS:
+        analyze(*models)
+
+
+def analyze(*models) -> None:
+    """PostgreSQL's ANALYZE of these models' tables, now (a no-op on other databases)."""
+    if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         for model in models:

@@ -1,8 +1,9 @@
 """Background jobs with a row each (imports, exports): a worker that died or a message the broker
 lost never leaves one "running" or "queued" for ever.
 
-A job model has ``status`` ("queued", "running", "failed" …), ``attempts``, ``dispatched_at``,
-``heartbeat_at`` (renewed by the worker as it makes progress) and ``finished_at``, ``message``.
+A job model extends ``Job`` (``attempts``, ``dispatched_at``, ``heartbeat_at`` renewed by the worker
+as it makes progress, ``finished_at``) and has its own ``status`` ("queued", "running", "failed" …)
+and ``message``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+class Job(models.Model):
+    """What `recover` reads and writes on a job's row."""
+
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, restarts included.")
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When a worker was last asked to run it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running worker's last sign of life.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 @dataclass(frozen=True)

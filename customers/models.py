@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from config.jobs import Job
+
 
 class Segment(models.TextChoices):
     SMB = "smb", "SMB"
@@ -148,7 +150,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """One CSV import: its progress while it runs, and the report of every bad row after."""
 
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
@@ -158,7 +160,6 @@ class ImportJob(models.Model):
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -167,9 +168,6 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{line, reason}], first 1,000")
     message = models.TextField(blank=True, help_text="Why the whole file was refused, or the job stopped.")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, restarts included.")
-    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When a worker was last asked to run it.")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running worker's last sign of life.")
 
     class Meta:
         ordering = ["-created_at"]

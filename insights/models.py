@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.jobs import Job
+
 
 class Theme(models.Model):
     """A theme of what customers write, found by its keywords and by its accepted examples."""
@@ -94,7 +96,7 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Discovery(models.Model):
+class Discovery(Job):
     """One run of theme discovery over a stream's verbatims in a period (insights.discovery)."""
 
     stream = models.CharField(max_length=16)
@@ -110,11 +112,7 @@ class Discovery(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

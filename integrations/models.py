@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.jobs import Job
+
 
 class EventType(models.TextChoices):
     RESPONSE_CREATED = "response.created", "A customer answered"
@@ -112,13 +114,12 @@ class ExportStatus(models.TextChoices):
     EXPIRED = "expired", "Deleted (expired)"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """One full export (integrations.portability): its progress, then the zip until it expires."""
 
     status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="When the zip is deleted.")
     total_rows = models.PositiveBigIntegerField(default=0)
     processed_rows = models.PositiveBigIntegerField(default=0)
@@ -126,9 +127,6 @@ class ExportJob(models.Model):
     size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
     counts = models.JSONField(default=dict, blank=True, help_text="Rows per table, as in the manifest.")
     message = models.TextField(blank=True, help_text="Why it failed.")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, restarts included.")
-    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When a worker was last asked to run it.")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running worker's last sign of life.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

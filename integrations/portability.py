@@ -44,7 +44,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
 
-from config.db import ANALYZE_AFTER_ROWS, analyze_after_bulk_write
+from config.db import analyze
 from insights.export import csv_safe
 
 logger = logging.getLogger(__name__)
@@ -441,7 +441,7 @@ def _rebuild_derived() -> None:
     from insights.rollups import refresh
     from surveys.answers import latest_answers_rebuild
 
-    analyze_after_bulk_write(*(part.model for part in PARTS), rows=ANALYZE_AFTER_ROWS)  # every table was filled
+    analyze(*(part.model for part in PARTS))  # every table was just filled
     latest_answers_rebuild()
     DailyCount.objects.all().delete()
     DailyThemeCount.objects.all().delete()

@@ -18,7 +18,7 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from config.db import ANALYZE_AFTER_ROWS, analyze_after_bulk_write
+from config.db import ANALYZE_AFTER_ROWS, analyze, analyze_after_bulk_write
 from customers.models import Account, Contact
 from customers.services import contacts_unsubscribe
 from outbox.models import EmailStatus, OutgoingEmail
@@ -278,10 +278,11 @@ def invitations_prepare_due(now: datetime | None = None) -> int:
             emails_queue([mailer.build(i, bodies=False) for i in sendable], fetch=False)
             _link_emails(sendable, "email", "survey")
             total += len(due)
-        if total >= ANALYZE_AFTER_ROWS > total - len(due):
-            # Once per large batch: the senders' claim query plans on the outbox's new size, not on
-            # the statistics of an empty queue (a sort of the whole queue for every claim of 100).
-            analyze_after_bulk_write(OutgoingEmail, Invitation, rows=total)
+        if total - len(due) < ANALYZE_AFTER_ROWS <= total:
+            # Once per large batch, in the chunk that crosses the threshold: the senders' claim query
+            # plans on the outbox's new size, not on the statistics of an empty queue (a sort of the
+            # whole queue for every claim of 100).
+            analyze(OutgoingEmail, Invitation)
         if sendable:
             emails_wake(settings.OUTBOX_SENDERS)  # sending starts while the next chunk is prepared
 
