@@ -250,22 +250,23 @@ def _labelled(dimension: str, scores: dict[str, Score]) -> list[tuple[str, str, 
 Cells = dict[tuple[int, str], dict]  # (theme id, name) → {quarter start: [promoters, passives, detractors]}
 
 
-def theme_figures(user, filters: Filters) -> tuple[list[dict], dict]:
-    """The theme table and its quarterly trend of the user's responses under the filters, in three
-    queries: how far the theme rollups reach, their rows for the sealed days, the tags of the rest."""
+def theme_figures(user, filters: Filters, *, theme: int | None = None) -> tuple[list[dict], dict]:
+    """The theme table and its quarterly trend of the user's responses under the filters (of one
+    theme if given), in three queries: how far the theme rollups reach, their rows for the sealed
+    days, the tags of the rest."""
     days, rest, _ = _split(filters, themes=True)
     cells: Cells = {}
     if days:
         tz = timezone.get_default_timezone()
         rows = (
-            _daily_themes(user, filters, days)
+            _daily_themes(user, filters, days, theme)
             .annotate(q=TruncQuarter("day"))
             .values_list("theme_id", "theme__name", "q")
             .annotate(**{c: Sum("mentions", filter=Q(score__in=scores_of(c)), default=0) for c in Category.values})
         )
         _add_cells(cells, ((pk, name, datetime.combine(q, time(0), tzinfo=tz), *n) for pk, name, q, *n in rows))
     if rest:
-        _add_cells(cells, _tag_cells(responses(user, rest)))
+        _add_cells(cells, _tag_cells(responses(user, rest), theme))
     return _theme_table(cells), _theme_trend(cells)
 
 
@@ -279,21 +280,24 @@ def theme_trend(qs: QuerySet[Response]) -> dict:
     return _theme_trend(_add_cells({}, _tag_cells(qs)))
 
 
-def _daily_themes(user, filters: Filters, days: tuple[date, date]) -> QuerySet:
+def _daily_themes(user, filters: Filters, days: tuple[date, date], theme: int | None) -> QuerySet:
     from .models import DailyThemeCount
 
     rows = DailyThemeCount.objects.filter(stream=filters.stream, day__gte=days[0], day__lt=days[1])
+    if theme is not None:
+        rows = rows.filter(theme_id=theme)
     if "team" in filters.dims:
         rows = rows.filter(team_id=filters.dims["team"])
     return scoping.visible(user, rows).order_by()
 
 
-def _tag_cells(qs: QuerySet[Response]):
+def _tag_cells(qs: QuerySet[Response], theme: int | None = None):
     """(theme id, name, quarter start, promoters, passives, detractors) counted from the responses' tags."""
     from .models import Tag
 
+    tags = Tag.objects.filter(response__in=qs.order_by().values("pk"))
     return (
-        Tag.objects.filter(response__in=qs.order_by().values("pk"))
+        (tags if theme is None else tags.filter(theme_id=theme))
         .annotate(q=TruncQuarter("response__submitted_at"))
         .order_by()
         .values_list("theme_id", "theme__name", "q")

@@ -70,7 +70,10 @@ def assert_exact(user, params) -> None:
     for dimension in selectors.dimensions_for(filters.stream):
         ours = sorted(selectors.segments(user, filters, dimension))
         assert ours == sorted(selectors.segment_table(raw, dimension)), (params, dimension)
-    assert selectors.theme_figures(user, filters) == (selectors.theme_table(raw), selectors.theme_trend(raw)), params
+    table = selectors.theme_table(raw)
+    assert selectors.theme_figures(user, filters) == (table, selectors.theme_trend(raw)), params
+    for row in table[:2]:  # one theme's figures (its verbatims page): that theme's row, read alone
+        assert selectors.theme_figures(user, filters, theme=row["theme_id"])[0] == [row], params
 
 
 def test_every_figure_is_the_same_before_and_after_the_rollups(admin_user, manager, team, other_team):
