@@ -33,6 +33,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
 
+from config.db import prepare_threshold
 from config.queueing import enqueue_on_commit
 
 from .mime import smtp_bytes
@@ -262,8 +263,8 @@ class _Marks:
     def __init__(self) -> None:
         import psycopg
 
-        params = db_connection.get_connection_params()
-        self.connection = psycopg.connect(**params, autocommit=True)
+        params = db_connection.get_connection_params() | {"prepare_threshold": prepare_threshold()}
+        self.connection = psycopg.connect(**params, autocommit=True)  # it runs one statement: prepared
         self.connection.execute("SET synchronous_commit TO OFF")  # see _commits_unflushed
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-marks")
         self.pending: Future | None = None

@@ -236,6 +236,28 @@ def test_double_posts_make_one_response(client, invitation):
     assert Response.objects.count() == 1
 
 
+def test_only_the_answers_hot_statements_are_prepared(client, invitation, settings):
+    """PostgreSQL prepares the answer's lookup and claim, and psycopg keeps no other statement's text:
+    Django's statements bind on the client, their text holds their values (a wave's bulk INSERT,
+    half a megabyte), and psycopg kept its last hundred while counting them towards preparing."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    prepared = connection.connection._prepared  # psycopg's own bookkeeping: what this test is about
+    prepared.clear()
+    client.post(answer_url(invitation), {"score": "6", "reason": "Meh"})
+    ContactFactory.create_batch(3, account=invitation.account)  # the ORM's own statements, values inlined
+    assert Response.objects.count() == 1
+    assert len(prepared._names) == 2  # the lookup and the claim, prepared from their first run
+    assert not prepared._counts  # no other statement's text kept
+    settings.DATABASE_PREPARED_STATEMENTS = False  # behind a transaction-mode pooler: nothing prepared
+    prepared.clear()
+    client.post(answer_url(InvitationFactory(contact=ContactFactory(account=invitation.account))), {"score": "9"})
+    assert Response.objects.count() == 2 and not prepared._names and not prepared._counts
+
+
 def test_the_service_refuses_a_score_outside_the_scale(invitation):
     with pytest.raises(ValueError, match="0–10"):
         answers.response_submit(invitation=invitation, score=11, reason="")

@@ -87,14 +87,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django turns psycopg's prepared statements off (for PgBouncer in transaction mode; docs/SCALING.md
-    # runs it in session mode). Django's own cursors bind on the client and are never prepared; the hot
-    # statements that bind on the server are, each after its fifth run on a connection: the answer's
-    # lookup and claim (config.db.bound_cursor) and the sender's "sent" marks (outbox._Marks). Parsing
-    # and planning the answer's two was about half of PostgreSQL's time per answer.
-    _prepare = 5 if env.boolean("DATABASE_PREPARED_STATEMENTS", True) else None
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", _prepare)
+# PostgreSQL prepares the few hot statements (config.db.bound_cursor, outbox._Marks): parsing and
+# planning the answer's two was about half of PostgreSQL's time per answer. Off behind PgBouncer in
+# transaction mode before 1.21 (docs/SCALING.md runs it in session mode).
+DATABASE_PREPARED_STATEMENTS = env.boolean("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
