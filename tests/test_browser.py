@@ -180,6 +180,9 @@ def test_staff_pages_run_under_the_content_security_policy(browser_server, setti
             assert page.locator(".qr svg").count() == 1  # the QR code renders without inline style
         if path == reverse("api_docs"):  # Swagger UI, from the app's static files, renders the schema
             page.wait_for_selector(".swagger-ui .opblock", timeout=10_000)
+        if path == reverse("followups:queue"):  # a task's due moment as a tooltip, formatted by the browser
+            due = page.locator("time[data-local-title]").first
+            assert due.get_attribute("title") and "T" not in due.get_attribute("title"), due.get_attribute("title")
     # The program editor's preview follows the edits (static/js/rebound.js), under the same policy.
     page.goto(f"{browser_server.url}{reverse('surveys:program_edit', args=[program.pk])}")
     page.fill("#id_subject", "Two minutes for {product}?")

@@ -25,8 +25,18 @@
       .forEach(function (box) { box.checked = all.checked; });
   });
 
-  document.addEventListener("DOMContentLoaded", function () { applyWidths(document); });
-  document.addEventListener("htmx:load", function (event) { applyWidths(event.detail.elt.parentNode || document); });
+  // <time datetime="…" data-local-title>: its exact moment as a tooltip, in the reader's own locale and
+  // time zone (the page sends the ISO moment; formatting 25 dates on the server was a tenth of a list).
+  function applyLocalTitles(root) {
+    root.querySelectorAll("time[data-local-title]").forEach(function (el) {
+      var moment = new Date(el.getAttribute("datetime"));
+      if (!isNaN(moment)) el.title = moment.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
+
+  function enhance(root) { applyWidths(root); applyLocalTitles(root); }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt.parentNode || document); });
 })();
 
 // The program editor's live preview: <form data-live-preview> with a <button data-preview-submit
