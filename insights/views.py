@@ -117,8 +117,8 @@ def theme_verbatims(request, filters, period, pk: int):
     qs = qs.select_related("contact", "account").order_by("-submitted_at")
     paginator = KeysFirstPaginator(qs, 50)
     if not sentiment:  # the count from the theme figures (their rollups), not a scan of the period's tags
-        table = selectors.theme_figures(request.user, filters, theme=pk)[0]
-        counts = next((row for row in table if row["theme_id"] == pk), {})
+        table = selectors.theme_figures(request.user, filters, theme=pk)[0]  # this theme's row, if mentioned
+        counts = table[0] if table else {}
         paginator.count = counts.get(f"{category}s" if category in Category.values else "mentions", 0)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "insights/theme_verbatims.html", {
