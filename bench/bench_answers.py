@@ -125,7 +125,9 @@ def load(requests: list[tuple[str, bytes, dict]], clients: int) -> tuple[float, 
 def answer_request(token: str, n: int) -> tuple[str, bytes, dict]:
     # What a browser sends after loading the page: the CSRF cookie and the same secret in the form.
     csrf = secrets.token_hex(16)
-    body = urlencode({"csrfmiddlewaretoken": csrf, "score": n % 11, "reason": f"Reason number {n}"}).encode()
+    body = urlencode(
+        {"csrfmiddlewaretoken": csrf, "score": n % 11, "reason": f"Reason number {n}", "locale": "en"}
+    ).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"}
     return f"/s/{token}/", body, headers
 

@@ -68,7 +68,9 @@ def environ(path: str, body: bytes, cookie: str = "") -> dict:
 
 def answer_environ(token: str, n: int) -> dict:
     csrf = secrets.token_hex(16)
-    body = urlencode({"csrfmiddlewaretoken": csrf, "score": n % 11, "reason": f"Reason number {n}"}).encode()
+    body = urlencode(
+        {"csrfmiddlewaretoken": csrf, "score": n % 11, "reason": f"Reason number {n}", "locale": "en"}
+    ).encode()
     return environ(f"/s/{token}/", body, cookie=f"csrftoken={csrf}")
 
 

@@ -68,24 +68,43 @@ class Account(models.Model):
         return company_size(self.employee_count)
 
 
-def _band(value, bands: tuple[tuple[int, str], ...], top: str) -> str:
+# Segment bands: (upper limit, label) in ascending order, then the label above the last limit.
+ARR_TIERS = (((10_000, "<10k"), (50_000, "10k–50k"), (250_000, "50k–250k"), (1_000_000, "250k–1M")), "1M+")
+COMPANY_SIZES = (((50, "1–49"), (250, "50–249"), (1000, "250–999"), (5000, "1000–4999")), "5000+")
+
+
+def _band(value, bands) -> str:
     """The label of the first band whose upper limit the value is under; "" for no value."""
     if value is None:
         return ""
-    for limit, label in bands:
+    limits, top = bands
+    for limit, label in limits:
         if value < limit:
             return label
     return top
 
 
+def band_sql(column: str, bands) -> str:
+    """The same band as a SQL expression over `column` (a quoted column name), for statements that
+    snapshot an account's segment values in the database (surveys.answers)."""
+    limits, top = bands
+
+    def literal(label: str) -> str:
+        assert "%" not in label, label  # noqa: S101 - the statement's parameters are %s
+        return "'" + label.replace("'", "''") + "'"
+
+    cases = " ".join(f"WHEN {column} < {int(limit)} THEN {literal(label)}" for limit, label in limits)
+    return f"CASE WHEN {column} IS NULL THEN '' {cases} ELSE {literal(top)} END"
+
+
 def arr_tier(arr) -> str:
     """ARR bands used for segmenting scores."""
-    return _band(arr, ((10_000, "<10k"), (50_000, "10k–50k"), (250_000, "50k–250k"), (1_000_000, "250k–1M")), "1M+")
+    return _band(arr, ARR_TIERS)
 
 
 def company_size(employees: int | None) -> str:
     """Company-size bands (employees) used for segmenting scores."""
-    return _band(employees, ((50, "1–49"), (250, "50–249"), (1000, "250–999"), (5000, "1000–4999")), "5000+")
+    return _band(employees, COMPANY_SIZES)
 
 
 class ContactQuerySet(models.QuerySet):

@@ -27,10 +27,11 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from config.db import bound_cursor
-from customers.models import Account, Contact
+from customers.models import ARR_TIERS, COMPANY_SIZES, Account, Contact, band_sql
 from outbox.services import emails_wake
 
 from . import cadence
+from .emails import supported_language
 from .models import (
     DeviceClass,
     Invitation,
@@ -122,6 +123,10 @@ def invitation_for_answer(token: str) -> Invitation | None:
     return invitation
 
 
+# The event properties the snapshot copies, and their length there.
+SNAPSHOT_PROPERTIES = {"touchpoint": 64, "channel": 64, "agent": 200}
+
+
 def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
     """The segment values of the account (and the event, for transactional) at answer time."""
     account = invitation.account
@@ -139,15 +144,25 @@ def response_snapshot(invitation: Invitation, now: datetime) -> dict[str, Any]:
         "team_id": account.team_id,
         "cohort": cadence.quarter_label(started) if started else "",
         "tenure_months": months_between(started, timezone.localdate(now)) if started else None,
-        "touchpoint": str(properties.get("touchpoint", ""))[:64],
-        "channel": str(properties.get("channel", ""))[:64],
-        "agent": str(properties.get("agent", ""))[:200],
+        **{name: str(properties.get(name, ""))[:length] for name, length in SNAPSHOT_PROPERTIES.items()},
         "via": invitation.via,
     }
 
 
 def months_between(start: date, end: date) -> int:
     return max((end.year - start.year) * 12 + end.month - start.month - (end.day < start.day), 0)
+
+
+def _months_between_sql(start: str, end: str) -> str:
+    """months_between as a SQL expression over two date expressions."""
+
+    def part(name: str, day: str) -> str:
+        return f"EXTRACT({name} FROM {day})::int"
+
+    return (
+        f"GREATEST(({part('YEAR', end)} - {part('YEAR', start)}) * 12 + {part('MONTH', end)} - {part('MONTH', start)}"
+        f" - CASE WHEN {part('DAY', end)} < {part('DAY', start)} THEN 1 ELSE 0 END, 0)"
+    )
 
 
 def response_submit(
@@ -211,12 +226,7 @@ def _claim_and_store(invitation: Invitation, response: Response, now: datetime) 
             response.save(force_insert=True)
             return True
     sql, fields = _claim_and_insert_sql()
-    params = [now, invitation.pk]
-    for field, plain in fields:
-        value = getattr(response, field.attname) if plain else field.pre_save(response, add=True)
-        if not plain or value.__class__ not in _PLAIN_VALUES:
-            value = field.get_db_prep_save(value, connection)
-        params.append(value)
+    params = [now, invitation.pk, *(_db_value(response, field, plain) for field, plain in fields)]
     with bound_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -225,6 +235,14 @@ def _claim_and_store(invitation: Invitation, response: Response, now: datetime) 
     response.pk = row[0]
     response._state.adding, response._state.db = False, connection.alias
     return True
+
+
+def _db_value(response: Response, field, plain: bool):
+    """A field's value as the database takes it (see _PLAIN_FIELDS)."""
+    value = getattr(response, field.attname) if plain else field.pre_save(response, add=True)
+    if not plain or value.__class__ not in _PLAIN_VALUES:
+        value = field.get_db_prep_save(value, connection)
+    return value
 
 
 # Fields whose values of these exact types psycopg takes as they are (get_db_prep_save returns them
@@ -248,6 +266,102 @@ def _claim_and_insert_sql() -> tuple[str, list]:
         f'INSERT INTO "{Response._meta.db_table}" ({columns}) SELECT {values} FROM claimed RETURNING "id"'
     )
     return sql, [(field, isinstance(field, _PLAIN_FIELDS) and not _sets_itself(field)) for field in fields]
+
+
+def response_create_for_token(
+    *, token: str, locale: str, score: int, reason: str, device_class: str = ""
+) -> Response | None:
+    """The usual answer in one statement (PostgreSQL): the first answer to an open link, posted
+    from a page written for the contact's locale. The statement finds the invitation by its token,
+    claims it, snapshots the account's segment values and inserts the response — both or neither,
+    atomic on its own, one round trip. `locale` is the page's hint (the form's hidden field): the
+    text's tone is read in its language before the statement runs, and the statement stores
+    nothing when the contact's locale is no longer that.
+
+    Returns the stored response (its invitation's and account's columns are not loaded), or None
+    when the full path must decide: an unknown token; a link answered, expired or unsubscribed; a
+    changed locale; an event property that is not text (the snapshot's rule for those is Python's
+    str()); another database. The rules it shares with response_snapshot are each written once,
+    in SQL beside their Python: band_sql, quarter_label_sql, _months_between_sql.
+    """
+    if connection.vendor != "postgresql" or not token or len(token) > 100:
+        return None
+    language = supported_language(locale)
+    now = timezone.now()
+    response = Response(
+        score=score,
+        category=category_for(score),
+        reason=reason,
+        device_class=device_class or DeviceClass.UNKNOWN,
+        language=language,
+        submitted_at=now,
+        updated_at=now,
+        **text_sentiment(reason, language=language),
+    )
+    sql, fields = _create_for_token_sql()
+    today = timezone.localdate(now)
+    params = {"now": now, "token_hash": token_hash(token), "locale": locale, "today": today}
+    for field, plain in fields:
+        params[field.attname] = _db_value(response, field, plain)
+    with bound_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    response.pk, response.invitation_id = row
+    response._state.adding, response._state.db = False, connection.alias
+    transaction.on_commit(routing_wake)
+    return response
+
+
+@cache
+def _create_for_token_sql() -> tuple[str, list]:
+    """response_create_for_token's statement, and the response fields whose values are parameters
+    (named by their attname) with whether their plain values need no preparing."""
+    invitation, contact, account = Invitation._meta, Contact._meta, Account._meta
+
+    def column(meta, name: str) -> str:
+        return f'"{meta.db_table}"."{meta.get_field(name).column}"'
+
+    started = column(account, "customer_since")
+    # The response's columns that the statement fills from the invitation and the account.
+    derived = {
+        **{name: column(invitation, name) for name in ("program", "stream", "wave", "contact", "account", "is_test",
+                                                       "via")},
+        "invitation": column(invitation, "id"),
+        **{name: column(account, name) for name in ("segment", "plan_tier", "industry", "region", "product_line",
+                                                    "csm", "team")},
+        "company_size": band_sql(column(account, "employee_count"), COMPANY_SIZES),
+        "arr_tier": band_sql(column(account, "arr"), ARR_TIERS),
+        "cohort": cadence.quarter_label_sql(started),
+        "tenure_months": f"CASE WHEN {started} IS NOT NULL THEN {_months_between_sql(started, '%(today)s::date')} END",
+        **{
+            name: f"LEFT(COALESCE({column(invitation, 'properties')} ->> '{name}', ''), {length})"
+            for name, length in SNAPSHOT_PROPERTIES.items()
+        },
+    }  # fmt: skip
+    fields = [field for field in Response._meta.concrete_fields if not field.primary_key]
+    assert set(derived) <= {field.name for field in fields}  # noqa: S101 - a renamed field fails here, not in a customer's answer
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    values = ", ".join(derived.get(field.name) or f"%({field.attname})s" for field in fields)
+    properties = column(invitation, "properties")
+    text_only = " AND ".join(
+        f"COALESCE(jsonb_typeof({properties} -> '{name}'), 'string') = 'string'" for name in SNAPSHOT_PROPERTIES
+    )
+    # Names from the models' metadata; every value is a parameter. The claimed row is named like its
+    # table, so that the SELECT's column names read as the invitation's.
+    sql = (
+        f'WITH "{invitation.db_table}" AS (UPDATE "{invitation.db_table}" SET "responded_at" = %(now)s '  # noqa: S608
+        f'FROM "{contact.db_table}" WHERE {column(invitation, "token_hash")} = %(token_hash)s '
+        f"AND {column(invitation, 'responded_at')} IS NULL AND {column(invitation, 'expires_at')} > %(now)s "
+        f"AND {column(contact, 'id')} = {column(invitation, 'contact')} AND {column(contact, 'locale')} = %(locale)s "
+        f'AND {column(contact, "unsubscribed_at")} IS NULL AND {text_only} RETURNING "{invitation.db_table}".*) '
+        f'INSERT INTO "{Response._meta.db_table}" ({columns}) SELECT {values} FROM "{invitation.db_table}" '
+        f'JOIN "{account.db_table}" ON {column(account, "id")} = {column(invitation, "account")} '
+        f'RETURNING "id", "invitation_id"'
+    )
+    plain = [(field, isinstance(field, _PLAIN_FIELDS) and not _sets_itself(field)) for field in fields]
+    return sql, [(field, is_plain) for field, is_plain in plain if field.name not in derived]
 
 
 def _sets_itself(field) -> bool:

@@ -28,6 +28,14 @@ def quarter_label(day: date) -> str:
     return period_label(day.year, (day.month - 1) // 3, 3)
 
 
+def quarter_label_sql(column: str) -> str:
+    """quarter_label as a SQL expression over a date column (a quoted name); "" where it is NULL."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN '' ELSE EXTRACT(YEAR FROM {column})::int::text "
+        f"|| '-{PERIOD_LETTER[3]}' || EXTRACT(QUARTER FROM {column})::int::text END"
+    )
+
+
 def quarter_start(moment: D) -> D:
     """The first day (for a datetime: midnight of it, same tzinfo) of the moment's calendar quarter."""
     first = moment.replace(month=3 * ((moment.month - 1) // 3) + 1, day=1)

@@ -166,11 +166,14 @@ def _device(request) -> str:
     return device_class(request.headers.get("User-Agent", ""))
 
 
-def _open_invitation(request, token: str, lookup=None) -> tuple[Invitation | None, HttpResponse | None]:
+def _open_invitation(
+    request, token: str, lookup=None, *, counted: bool = False
+) -> tuple[Invitation | None, HttpResponse | None]:
     """The invitation behind a link, or the page that explains why it cannot be used. The rate
     limits are counted while the invitation is looked up (on Redis the count's round trip overlaps
-    the query); a request over a limit is refused all the same, having cost one indexed lookup."""
-    count = _start_count(_limits(request, token))
+    the query); a request over a limit is refused all the same, having cost one indexed lookup.
+    `counted`: this request's limits were counted already, and it was not over them."""
+    count = None if counted else _start_count(_limits(request, token))
     try:
         invitation = (lookup or invitation_for_token)(token)
     finally:
@@ -195,9 +198,28 @@ def _existing_response(invitation: Invitation) -> Response | None:
 @require_http_methods(["GET", "POST"])
 def answer(request, token: str):
     """The answer page. A GET never records anything: mail scanners and previewers fetch every link."""
-    # A POST reads only what storing the answer needs (the rest loads if a page must be shown).
+    early = request.headers.get("X-Rebound-Early") == "1"
+    counted = False
+    if request.method == "POST":
+        # The usual answer is stored by one statement, once the limits say it may be (their count
+        # is read first: nothing is stored for a request refused). Anything else takes the full path.
+        if _over(_limits(request, token)):
+            return _status_page(request, None, "rate_limited", status=429)
+        counted = True
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            stored = answers.response_create_for_token(
+                token=token,
+                locale=request.POST.get("locale", Contact._meta.get_field("locale").default),
+                score=form.cleaned_data["score"],
+                reason=form.cleaned_data["reason"],
+                device_class=_device(request),
+            )
+            if stored:
+                return _answered(token, form, early)
+    # The full path. A POST reads only what storing the answer needs (the rest loads if a page must be shown).
     lookup = answers.invitation_for_answer if request.method == "POST" else invitation_for_token
-    invitation, refusal = _open_invitation(request, token, lookup)
+    invitation, refusal = _open_invitation(request, token, lookup, counted=counted)
     if refusal:
         return refusal
     if invitation.responded_at is None and invitation.is_expired:
@@ -207,9 +229,7 @@ def answer(request, token: str):
     if response and timezone.now() >= response.editable_until():
         return _status_page(request, invitation, "already_answered")
     status = 200
-    early = request.headers.get("X-Rebound-Early") == "1"
     if request.method == "POST":
-        form = AnswerForm(request.POST)
         if form.is_valid():
             try:
                 answers.response_submit(
@@ -223,9 +243,7 @@ def answer(request, token: str):
                 if early:
                     return JsonResponse({"saved": False}, status=409)
                 return _status_page(request, invitation, "already_answered")
-            if early:  # answer.js saved the score while the person is still on the page
-                return JsonResponse({"saved": True, "score": form.cleaned_data["score"]})
-            return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+            return _answered(token, form, early)
         if early:
             return JsonResponse({"saved": False, "errors": form.errors.get_json_data()}, status=400)
         status = 400
@@ -241,6 +259,12 @@ def answer(request, token: str):
         "response": response,
     }
     return _customer_page(request, invitation, "surveys/public/answer.html", context, status=status)
+
+
+def _answered(token: str, form: AnswerForm, early: bool) -> HttpResponse:
+    if early:  # answer.js saved the score while the person is still on the page
+        return JsonResponse({"saved": True, "score": form.cleaned_data["score"]})
+    return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
 
 
 @public

@@ -237,7 +237,7 @@ def test_double_posts_make_one_response(client, invitation):
 
 
 def test_only_the_answers_hot_statements_are_prepared(client, invitation, settings):
-    """PostgreSQL prepares the answer's lookup and claim, and psycopg keeps no other statement's text:
+    """PostgreSQL prepares the answer's one statement, and psycopg keeps no other statement's text:
     Django's statements bind on the client, their text holds their values (a wave's bulk INSERT,
     half a megabyte), and psycopg kept its last hundred while counting them towards preparing."""
     from django.db import connection
@@ -250,12 +250,110 @@ def test_only_the_answers_hot_statements_are_prepared(client, invitation, settin
     client.post(answer_url(invitation), {"score": "6", "reason": "Meh"})
     ContactFactory.create_batch(3, account=invitation.account)  # the ORM's own statements, values inlined
     assert Response.objects.count() == 1
-    assert len(prepared._names) == 2  # the lookup and the claim, prepared from their first run
+    assert len(prepared._names) == 1  # the one-statement answer, prepared from its first run
     assert not prepared._counts  # no other statement's text kept
     settings.DATABASE_PREPARED_STATEMENTS = False  # behind a transaction-mode pooler: nothing prepared
     prepared.clear()
     client.post(answer_url(InvitationFactory(contact=ContactFactory(account=invitation.account))), {"score": "9"})
     assert Response.objects.count() == 2 and not prepared._names and not prepared._counts
+
+
+SNAPSHOT_CASES = [
+    # employees, ARR, customer since (days before the answer's day, or a date), event properties
+    (None, None, None, {}),
+    (0, 9_999.99, 0, {"touchpoint": "ticket", "channel": "chat", "agent": "Sam"}),
+    (49, 10_000, 1, {"touchpoint": "t" * 100, "channel": "chät", "agent": "Ä" * 250}),
+    (50, 999_999.99, 29, {"ticket_id": "T-1", "nested": {"a": [1, 2]}}),
+    (4_999, 1_000_000, 30, {"touchpoint": ""}),
+    (5_000, 12_345_678, 31, {}),
+    (250, 250_000, 365, {}),
+    (999, 50_000, 800, {}),
+    (1_000, 0, -3, {}),  # a start in the future: no tenure yet
+]
+
+
+@pytest.mark.parametrize(
+    "day", ["2026-03-31 12:00", "2026-02-28 23:30", "2024-02-29 00:10", "2026-12-31 23:59", "2026-07-15 08:00"]
+)
+def test_the_one_statement_answer_stores_what_the_full_path_stores(db, day):
+    """The usual answer is stored by one SQL statement that snapshots the account in the database;
+    every answer it cannot store takes the Python path. Both must write the same row."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement answer is PostgreSQL's")
+    moment = timezone.make_aware(timezone.datetime.fromisoformat(day))
+    with time_machine.travel(moment, tick=False):
+        today = timezone.localdate()
+        for n, (employees, arr, since, properties) in enumerate(SNAPSHOT_CASES):
+            started = today - timedelta(days=since) if since is not None else None
+            account = AccountFactory(employee_count=employees, arr=arr, customer_since=started, plan_tier=f"P{n}")
+            program = TransactionalProgramFactory() if properties else ProgramFactory()
+            one, full = (
+                InvitationFactory(program=program, contact=ContactFactory(account=account, locale="de-CH"),
+                                  properties=properties)
+                for _ in range(2)
+            )  # fmt: skip
+            stored = answers.response_create_for_token(
+                token=one.token, locale="de-CH", score=n, reason="Nicht gut, zu langsam", device_class="desktop"
+            )
+            assert stored is not None
+            answers.response_submit(
+                invitation=answers.invitation_for_answer(full.token), score=n, reason="Nicht gut, zu langsam",
+                device_class="desktop", language="de",
+            )  # fmt: skip
+            different = ("id", "invitation_id", "contact_id")
+            rows = {
+                row["invitation_id"]: {k: v for k, v in row.items() if k not in different}
+                for row in Response.objects.filter(invitation__in=[one, full]).values()
+            }
+            assert rows[one.pk] == rows[full.pk], (employees, arr, started, properties)
+    assert Response.objects.filter(language="de", sentiment="negative").count() == 2 * len(SNAPSHOT_CASES)
+    snapshot = answers.response_snapshot(one, moment)  # every snapshot field is one the statement fills
+    parameters = {field.attname for field, _ in answers._create_for_token_sql()[1]}
+    assert set(snapshot) and not set(snapshot) & parameters
+
+
+def test_the_answer_page_carries_the_contacts_locale_and_its_post_is_one_statement(client, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    invitation = InvitationFactory(contact=ContactFactory(locale="de-AT"))
+    page = client.get(answer_url(invitation)).content.decode()
+    assert '<input type="hidden" name="locale" value="de-AT">' in page
+    with CaptureQueriesContext(connection) as queries:
+        posted = client.post(answer_url(invitation), {"score": "9", "reason": "Sehr gut", "locale": "de-AT"})
+    assert posted.status_code == 302
+    response = Response.objects.get()
+    assert (response.language, response.score, response.sentiment) == ("de", 9, "positive")
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # found, claimed and stored by one statement
+
+
+@pytest.mark.parametrize(
+    ("locale", "posted", "properties", "language"),
+    [
+        ("de", {}, {}, "de"),  # no hint: the model's default ("en") is tried, and the contact is German
+        ("de", {"locale": "en"}, {}, "de"),  # a stale or altered hint
+        ("en", {"locale": "en"}, {"touchpoint": 5, "channel": True, "agent": None}, "en"),  # not text
+    ],
+)
+def test_an_answer_the_one_statement_cannot_store_takes_the_full_path(client, db, locale, posted, properties, language):
+    invitation = InvitationFactory(
+        program=TransactionalProgramFactory(), contact=ContactFactory(locale=locale), properties=properties
+    )
+    page = client.post(answer_url(invitation), {"score": "2", "reason": "nicht gut", **posted})
+    assert page.status_code == 302
+    response = Response.objects.get()
+    assert (response.language, response.category) == (language, Category.DETRACTOR)
+    assert response.sentiment == answers.text_sentiment("nicht gut", language=language)["sentiment"]
+    assert (response.touchpoint, response.channel, response.agent) == (
+        (str(properties["touchpoint"]), str(properties["channel"]), str(properties["agent"]))
+        if properties
+        else ("", "", "")
+    )
+    invitation.refresh_from_db()
+    assert invitation.responded_at == response.submitted_at
 
 
 def test_the_service_refuses_a_score_outside_the_scale(invitation):
