@@ -270,7 +270,7 @@ def _claim_and_insert_sql() -> tuple[str, list]:
 
 def response_create_for_token(
     *, token: str, locale: str, score: int, reason: str, device_class: str = ""
-) -> Response | None:
+) -> int | None:
     """The usual answer in one statement (PostgreSQL): the first answer to an open link, posted
     from a page written for the contact's locale. The statement finds the invitation by its token,
     claims it, snapshots the account's segment values and inserts the response — both or neither,
@@ -278,46 +278,51 @@ def response_create_for_token(
     text's tone is read in its language before the statement runs, and the statement stores
     nothing when the contact's locale is no longer that.
 
-    Returns the stored response (its invitation's and account's columns are not loaded), or None
-    when the full path must decide: an unknown token; a link answered, expired or unsubscribed; a
-    changed locale; an event property that is not text (the snapshot's rule for those is Python's
-    str()); another database. The rules it shares with response_snapshot are each written once,
-    in SQL beside their Python: band_sql, quarter_label_sql, _months_between_sql.
+    Returns the new response's id, or None when the full path must decide: an unknown token; a
+    link answered, expired or unsubscribed; a changed locale; an event property that is not text
+    (the snapshot's rule for those is Python's str()); another database. The rules it shares with
+    response_snapshot are each written once, in SQL beside their Python: band_sql,
+    quarter_label_sql, _months_between_sql.
     """
     if connection.vendor != "postgresql" or not token or len(token) > 100:
         return None
     language = supported_language(locale)
     now = timezone.now()
-    response = Response(
-        score=score,
-        category=category_for(score),
-        reason=reason,
-        device_class=device_class or DeviceClass.UNKNOWN,
-        language=language,
-        submitted_at=now,
-        updated_at=now,
+    sql, defaults = _create_for_token_sql()
+    params = {
+        **defaults,
+        "token_hash": token_hash(token),
+        "locale": locale,
+        "now": now,
+        "today": timezone.localdate(now),
+        # The answer's own columns; every other column is the invitation's, the account's or its default.
+        "score": score,
+        "category": category_for(score),
+        "reason": reason,
+        "device_class": device_class or DeviceClass.UNKNOWN,
+        "language": language,
+        "submitted_at": now,
+        "updated_at": now,
         **text_sentiment(reason, language=language),
-    )
-    sql, fields = _create_for_token_sql()
-    today = timezone.localdate(now)
-    params = {"now": now, "token_hash": token_hash(token), "locale": locale, "today": today}
-    for field, plain in fields:
-        params[field.attname] = _db_value(response, field, plain)
+    }
     with bound_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    response.pk, response.invitation_id = row
-    response._state.adding, response._state.db = False, connection.alias
     transaction.on_commit(routing_wake)
-    return response
+    return row[0]
+
+
+# The response's columns that response_create_for_token's caller gives.
+_ANSWER_FIELDS = ("score", "category", "reason", "device_class", "language", "submitted_at", "updated_at",
+                  "sentiment", "sentiment_score")  # fmt: skip
 
 
 @cache
-def _create_for_token_sql() -> tuple[str, list]:
-    """response_create_for_token's statement, and the response fields whose values are parameters
-    (named by their attname) with whether their plain values need no preparing."""
+def _create_for_token_sql() -> tuple[str, dict]:
+    """response_create_for_token's statement, and the database values of the defaults of the
+    response's other parameter columns (named by their attname)."""
     invitation, contact, account = Invitation._meta, Contact._meta, Account._meta
 
     def column(meta, name: str) -> str:
@@ -358,10 +363,16 @@ def _create_for_token_sql() -> tuple[str, list]:
         f'AND {column(contact, "unsubscribed_at")} IS NULL AND {text_only} RETURNING "{invitation.db_table}".*) '
         f'INSERT INTO "{Response._meta.db_table}" ({columns}) SELECT {values} FROM "{invitation.db_table}" '
         f'JOIN "{account.db_table}" ON {column(account, "id")} = {column(invitation, "account")} '
-        f'RETURNING "id", "invitation_id"'
+        f'RETURNING "id"'
     )
-    plain = [(field, isinstance(field, _PLAIN_FIELDS) and not _sets_itself(field)) for field in fields]
-    return sql, [(field, is_plain) for field, is_plain in plain if field.name not in derived]
+    given = [field for field in fields if field.name not in derived]
+    assert {field.attname for field in given} >= set(_ANSWER_FIELDS)  # noqa: S101
+    defaults = {
+        field.attname: field.get_db_prep_save(field.get_default(), connection)
+        for field in given
+        if field.attname not in _ANSWER_FIELDS
+    }
+    return sql, defaults
 
 
 def _sets_itself(field) -> bool:

@@ -193,8 +193,25 @@ class AnswerForm(forms.Form):
     )
 
     def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"]
-        return reason if reason.strip() else ""  # blank lines are no comment; real text is kept as given
+        return _comment(self.cleaned_data["reason"])
+
+    @classmethod
+    def values(cls, data) -> dict | None:
+        """The cleaned answer when `data` is valid, else None (a form instance then says why): the
+        class's own fields and cleaning, without the copy of its fields that each instance makes
+        for rendering (a third of the form's cost on the answer's hot path)."""
+        cleaned = {}
+        try:
+            for name, field in cls.base_fields.items():
+                cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
+        except ValidationError:
+            return None
+        cleaned["reason"] = _comment(cleaned["reason"])
+        return cleaned
+
+
+def _comment(text: str) -> str:
+    return text if text.strip() else ""  # blank lines are no comment; real text is kept as given
 
 
 class ImprovementForm(forms.Form):

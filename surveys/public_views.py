@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import public
 from config.clientip import client_ip
+from config.links import path_filler
 from config.ratelimit import Count
 from customers.models import Contact
 
@@ -206,17 +207,15 @@ def answer(request, token: str):
         if _over(_limits(request, token)):
             return _status_page(request, None, "rate_limited", status=429)
         counted = True
-        form = AnswerForm(request.POST)
-        if form.is_valid():
-            stored = answers.response_create_for_token(
-                token=token,
-                locale=request.POST.get("locale", Contact._meta.get_field("locale").default),
-                score=form.cleaned_data["score"],
-                reason=form.cleaned_data["reason"],
-                device_class=_device(request),
-            )
-            if stored:
-                return _answered(token, form, early)
+        values = AnswerForm.values(request.POST)
+        if values and answers.response_create_for_token(
+            token=token,
+            locale=request.POST.get("locale", Contact._meta.get_field("locale").default),
+            score=values["score"],
+            reason=values["reason"],
+            device_class=_device(request),
+        ):
+            return _answered(token, values["score"], early)
     # The full path. A POST reads only what storing the answer needs (the rest loads if a page must be shown).
     lookup = answers.invitation_for_answer if request.method == "POST" else invitation_for_token
     invitation, refusal = _open_invitation(request, token, lookup, counted=counted)
@@ -230,6 +229,7 @@ def answer(request, token: str):
         return _status_page(request, invitation, "already_answered")
     status = 200
     if request.method == "POST":
+        form = AnswerForm(request.POST)
         if form.is_valid():
             try:
                 answers.response_submit(
@@ -243,7 +243,7 @@ def answer(request, token: str):
                 if early:
                     return JsonResponse({"saved": False}, status=409)
                 return _status_page(request, invitation, "already_answered")
-            return _answered(token, form, early)
+            return _answered(token, form.cleaned_data["score"], early)
         if early:
             return JsonResponse({"saved": False, "errors": form.errors.get_json_data()}, status=400)
         status = 400
@@ -261,10 +261,13 @@ def answer(request, token: str):
     return _customer_page(request, invitation, "surveys/public/answer.html", context, status=status)
 
 
-def _answered(token: str, form: AnswerForm, early: bool) -> HttpResponse:
+def _answered(token: str, score: int, early: bool) -> HttpResponse:
     if early:  # answer.js saved the score while the person is still on the page
-        return JsonResponse({"saved": True, "score": form.cleaned_data["score"]})
-    return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+        return JsonResponse({"saved": True, "score": score})
+    return HttpResponseRedirect(_thanks_link(token))
+
+
+_thanks_link = path_filler("surveys:thanks")
 
 
 @public

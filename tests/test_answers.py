@@ -310,7 +310,7 @@ def test_the_one_statement_answer_stores_what_the_full_path_stores(db, day):
             assert rows[one.pk] == rows[full.pk], (employees, arr, started, properties)
     assert Response.objects.filter(language="de", sentiment="negative").count() == 2 * len(SNAPSHOT_CASES)
     snapshot = answers.response_snapshot(one, moment)  # every snapshot field is one the statement fills
-    parameters = {field.attname for field, _ in answers._create_for_token_sql()[1]}
+    parameters = set(answers._create_for_token_sql()[1]) | set(answers._ANSWER_FIELDS)
     assert set(snapshot) and not set(snapshot) & parameters
 
 
@@ -570,3 +570,19 @@ def test_the_status_pages_speak_the_contacts_language_and_escape_the_sender(clie
     assert "Sie sind abgemeldet" in page and "Acme &lt;b&gt;Success&lt;/b&gt;" in page
     assert client.get(answer_url(invitation)).status_code == 410  # "this link no longer works", in German
     assert "Dieser Link" in client.get(answer_url(invitation)).content.decode()
+
+
+def test_the_thanks_redirect_is_reversed_once_and_filled_in():
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from config.links import path_filler
+
+    link, before = path_filler("surveys:thanks"), get_script_prefix()
+    try:
+        for prefix in ["/", "/rebound/"]:  # e.g. behind a proxy that mounts the app under a path
+            set_script_prefix(prefix)
+            for token in ["abc123", "A-b_9" * 8, "with space", "ümlaut", "x" * 101, "%41"]:
+                assert link(token) == reverse("surveys:thanks", args=[token])
+            assert link("abc123") == f"{prefix}s/abc123/thanks/"
+    finally:
+        set_script_prefix(before)
