@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts import audit, scoping
 from accounts.permissions import ADMIN_ONLY, ALL_STAFF, MANAGERS, roles
 from config.inputs import safe_next, whole_number
-from config.links import row_links
+from config.links import path_filler
 from config.pagination import KeysFirstPaginator
 from customers.models import Segment
 
@@ -45,12 +45,14 @@ def _task_or_404(request, pk: int) -> Task:
         raise Http404("No such task") from None
 
 
+_task_link = path_filler("followups:task_detail")
+
+
 def _list(request, *, title: str, defaults: dict[str, str]):
     filterset = task_filter(request, defaults=defaults)
     page = KeysFirstPaginator(ordered(filterset).only(*LIST_COLUMNS), PAGE_SIZE).get_page(request.GET.get("page"))
-    link = row_links("followups:task_detail")
     for task in page:
-        task.link = link(task.pk)
+        task.link = _task_link(task.pk)
     context = {
         "title": title,
         "form": filterset.form,

@@ -204,7 +204,7 @@ def answer(request, token: str):
     if request.method == "POST":
         # The usual answer is stored by one statement, once the limits say it may be (their count
         # is read first: nothing is stored for a request refused). Anything else takes the full path.
-        if _over(_limits(request, token)):
+        if _rate_limited(request, token):
             return _status_page(request, None, "rate_limited", status=429)
         counted = True
         values = AnswerForm.values(request.POST)
